@@ -1,0 +1,546 @@
+"""The triage conversation as a pure state machine: `advance(state, text, ...) -> Transition`.
+
+No database: the caller loads the state (a JSON dict on the Conversation row) and the content,
+calls `advance`, and stores what comes back. Order of business for every inbound text:
+
+1. screen it for emergency signs (F01) - an emergency reply goes out at once, alone;
+2. keywords: opt-out (with the emergency advice folded in when both, F04), help, restart,
+   language;
+3. otherwise answer the pending question, then ask the next question that could still raise
+   the tier (highest tier wins and is never lowered, F02), or give the outcome.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+
+from triage import defaults
+from triage.rules import (
+    EMERGENCY_SYMPTOMS,
+    NG12_SYMPTOMS,
+    Assessment,
+    Facts,
+    Tier,
+    can_reach,
+    emergency_rules,
+    evaluate,
+)
+from triage.understanding import (
+    BETTER,
+    NO,
+    SAME,
+    UNSURE,
+    YES,
+    Analysis,
+    analyze,
+    fold,
+    parse_age,
+    parse_options,
+    parse_pain_score,
+    parse_trend,
+    parse_weeks,
+    parse_yes_no,
+)
+
+KNOWN_SYMPTOMS = frozenset(
+    {
+        *(k for keys in EMERGENCY_SYMPTOMS.values() for k in keys),
+        "band_like_or_radiating_pain", "cancer_history", "coughing_blood_streaks", "fever",
+        "weight_loss_unintentional", "pain_at_rest", "night_pain", "worse_lying_in_bed",
+        "pain_cough_strain", "pain_deep_breath", "lump_or_deformity", "breathless_at_rest",
+        "injury_or_fall", "osteoporosis_or_steroids", "severe_pain",
+        "not_responding_to_treatment", "persistent_cough", "shortness_of_breath",
+        "fatigue_chronic", "recurrent_chest_infections", "spreading_ribs_chest_shoulder",
+        "appetite_loss", "lower_back", "upper_back",
+    }
+)
+
+
+# ---------------------------------------------------------------- content and state
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything staff can edit, as plain data. Missing texts fall back to the defaults."""
+
+    messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    answer_words: Mapping[str, str] | None = None  # phrase -> yes/no/unsure
+    keywords: Mapping[str, str] | None = None  # phrase -> intent
+    extra_phrases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    disabled_rules: frozenset[str] = frozenset()
+    raised: Mapping[str, int] = field(default_factory=dict)
+    service: str = "BackCheck"
+    contact: str = "help@backcheck.example"
+
+    def text(self, key: str, lang: str) -> str:
+        for source in (self.messages, defaults.MESSAGES):
+            texts = source.get(key) or {}
+            body = texts.get(lang) or texts.get("en")
+            if body:
+                return body.replace("{service}", self.service).replace("{contact}", self.contact)
+        raise KeyError(key)
+
+
+@dataclass(frozen=True)
+class Person:
+    opted_out: bool = False
+    language: str | None = None
+    country: str | None = None  # ISO region of their number, e.g. "US", "GB"
+
+
+@dataclass
+class State:
+    phase: str = "new"  # new -> asking -> done
+    pending: str | None = None  # the question awaiting an answer
+    part: str | None = None  # the piece of a two-part answer still missing
+    reasked: bool = False
+    answered: list[str] = field(default_factory=list)
+    symptoms: list[str] = field(default_factory=list)
+    screen_positive: bool = False
+    unclear_emergency: bool = False
+    weeks: float | None = None
+    trend: str | None = None
+    pain_score: int | None = None
+    age: int | None = None
+    smoked: bool | None = None
+    cause: str | None = None  # strain, fall, none
+    tier: int = 0
+    reasons: list[str] = field(default_factory=list)
+    texts_in: int = 0
+
+    @classmethod
+    def from_dict(cls, data: Mapping | None) -> State:
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in (data or {}).items() if k in known})
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def facts(self) -> Facts:
+        symptoms = set(self.symptoms)
+        if "lower_back" in symptoms and "upper_back" not in symptoms:
+            symptoms.add("lower_back_only")
+        return Facts(
+            symptoms=frozenset(symptoms),
+            screen_positive=self.screen_positive,
+            weeks=self.weeks,
+            improving=None if self.trend is None else self.trend == BETTER,
+            pain_score=self.pain_score,
+            age=self.age,
+            ever_smoked=self.smoked,
+            clear_cause=None if self.cause is None else self.cause == "strain",
+            unclear_emergency_answer=self.unclear_emergency,
+        )
+
+
+@dataclass
+class Transition:
+    state: State
+    replies: list[str] = field(default_factory=list)
+    action: str | None = None  # opt_out, opt_in, restart
+    language: str | None = None
+    outcome: Assessment | None = None  # set on the turn an outcome is given
+    emergency: bool = False
+    flags: list[str] = field(default_factory=list)  # unparsed, emergency_while_opted_out
+    analysis: Analysis | None = None
+
+
+# ---------------------------------------------------------------- questions
+
+OPTIONS = {
+    "urgent_signs": {
+        "A": ("cancer_history",), "B": ("fever",), "C": ("weight_loss_unintentional",),
+        "D": ("night_pain", "pain_at_rest"), "E": ("pain_cough_strain",),
+        "F": ("pain_deep_breath",), "G": ("coughing_blood_streaks",),
+        "H": ("breathless_at_rest",), "I": ("lump_or_deformity",),
+    },
+    "other_signs": {
+        "A": ("persistent_cough",), "B": ("shortness_of_breath",), "C": ("fatigue_chronic",),
+        "D": ("recurrent_chest_infections",), "E": ("spreading_ribs_chest_shoulder",),
+        "F": ("not_responding_to_treatment",), "G": ("appetite_loss",),
+    },
+}
+EMERGENCY_QUESTIONS = ("emergency_screen", "emergency_more", "cancer_band")
+# question -> rules it serves (to skip a question that can no longer raise the tier)
+SERVES = {
+    "emergency_screen": ("E00",),
+    "emergency_more": ("E00",),
+    # E10: a cancer history found here leads to the band-pain emergency question.
+    "urgent_signs": ("E10", "U01", "U02", "U03", "U04", "U05", "U06", "U07", "U10", "U12"),
+    "cancer_band": ("E10",),
+    "pain_now": ("U11", "U09", "S01", "S07", "S09"),
+    "history": ("U09", "U08", "S01"),
+    "fall_bones": ("U08",),
+    "other_signs": ("S02", "S03", "S04", "S05", "S06", "S07", "S08"),
+    "age_smoking": ("S08", "S09", "U08"),
+}
+TWO_PART = {"urgent_signs": "q.urgent_signs.more", "other_signs": "q.other_signs.more"}
+
+
+def _applies(q: str, st: State) -> bool:
+    s = set(st.symptoms)
+    if q == "cancer_band":
+        return "cancer_history" in s
+    if q == "fall_bones":
+        return st.cause == "fall" and "osteoporosis_or_steroids" not in s and (
+            st.age is None or st.age < 50
+        )
+    if q == "age_smoking":
+        if st.age is None:
+            return st.cause == "fall" or st.trend != BETTER or bool(s & NG12_SYMPTOMS)
+        # smoking only tips S08 for someone 40+ with exactly one NG12 symptom
+        return st.smoked is None and st.age >= 40 and len(s & NG12_SYMPTOMS) == 1
+    return True
+
+
+def _missing_parts(q: str, st: State) -> list[str]:
+    if q == "pain_now":
+        return [p for p, v in (("score", st.pain_score), ("trend", st.trend)) if v is None]
+    if q == "history":
+        parts = (("weeks", st.weeks), ("cause", st.cause), ("age", st.age))
+        return [p for p, v in parts if v is None]
+    return [] if q in st.answered else ["all"]
+
+
+def next_question(st: State, content: Content) -> str | None:
+    for q in SERVES:
+        if not _missing_parts(q, st) or not _applies(q, st):
+            continue
+        if q not in EMERGENCY_QUESTIONS and can_reach(SERVES[q], content.raised) <= st.tier:
+            continue
+        return q
+    return None
+
+
+def question_texts(q: str, st: State, content: Content, lang: str, reask: bool = False) -> list[str]:
+    if reask and st.part in (None, "all"):
+        return [content.text(f"q.{q}.reask", lang)]
+    if st.part and st.part != "all" and q in ("pain_now", "history"):
+        return [content.text(f"q.{q}.{st.part}", lang)]
+    if q == "age_smoking" and (st.part == "smoked" or st.age is not None):
+        return [content.text("q.age_smoking.smoked", lang)]
+    texts = [content.text(f"q.{q}", lang)]
+    if q in TWO_PART:
+        texts.append(content.text(TWO_PART[q], lang))
+    return texts
+
+
+# ---------------------------------------------------------------- the machine
+
+
+def advance(
+    state: State | Mapping | None,
+    text: str,
+    *,
+    person: Person = Person(),
+    content: Content = Content(),
+) -> Transition:
+    st = state if isinstance(state, State) else State.from_dict(state)
+    st = replace(st, answered=list(st.answered), symptoms=list(st.symptoms), reasons=list(st.reasons))
+    a = analyze(text, extra_phrases=content.extra_phrases, keywords=content.keywords)
+    lang = _language(a, person)
+    t = Transition(state=st, language=lang, analysis=a)
+    cancer = "cancer_history" in st.symptoms or "cancer_history" in a.present
+    emergency = emergency_rules(a.present, cancer_history=cancer)
+
+    if person.opted_out:
+        if a.intent == "opt_in" or (fold(text).strip(" .!") in ("yes", "si")):
+            t.action = "opt_in"
+            t.replies = [content.text("sys.optin", lang)]
+        elif emergency:
+            # They wrote to us describing an emergency: the advice goes back, nothing else.
+            _emergency(t, emergency, person, content, lang)
+            t.flags.append("emergency_while_opted_out")
+        return t
+
+    st.texts_in += 1
+    if a.intent == "opt_out":
+        t.action = "opt_out"
+        if emergency:
+            _raise(st, Tier.EMERGENCY, emergency)
+            st.phase, st.pending = "done", None
+            t.emergency = True
+            t.outcome = Assessment(Tier.EMERGENCY, tuple(emergency))
+            key = "sys.optout_crisis" if emergency == ["E12"] else "sys.optout_emergency"
+        else:
+            key = "sys.optout"
+        t.replies = [content.text(key, lang)]
+        return t
+
+    if emergency:
+        _absorb(st, a)
+        _emergency(t, emergency, person, content, lang)
+        return t
+
+    if a.intent == "restart" or (a.intent == "opt_in" and st.phase == "done"):
+        t.action = "restart"
+        t.state = st = State(texts_in=1)
+        return _start(t, a, content, lang)
+    if a.intent == "help":
+        t.replies = [content.text("sys.help", lang)]
+        if st.phase == "asking" and st.pending:
+            t.replies += question_texts(st.pending, st, content, lang)
+        return t
+    if a.intent in ("lang_en", "lang_es"):
+        t.replies = [content.text("sys.language_set", lang)]
+        if st.phase == "asking" and st.pending:
+            t.replies += question_texts(st.pending, st, content, lang)
+        elif st.phase == "new":
+            t.replies = []
+            return _start(t, a, content, lang)
+        return t
+
+    if st.phase == "new":
+        return _start(t, a, content, lang)
+    if st.phase == "done":
+        key = "sys.after_emergency" if st.tier >= Tier.EMERGENCY else "sys.after_outcome"
+        t.replies = [content.text(key, lang)]
+        return t
+    return _answer(t, a, text, person, content, lang)
+
+
+def _language(a: Analysis, person: Person) -> str:
+    if a.intent == "lang_es":
+        return "es"
+    if a.intent == "lang_en":
+        return "en"
+    words = [x for x in a.tokens if x.isalpha()]
+    if a.language and (person.language is None or (a.language != person.language and len(words) >= 3)):
+        return a.language
+    return person.language or a.language or "en"
+
+
+def _raise(st: State, tier: Tier, reasons: list[str] | tuple[str, ...]) -> None:
+    """Tiers only go up within an episode (F02); reasons accumulate."""
+    st.tier = max(st.tier, int(tier))
+    for r in reasons:
+        if r not in st.reasons:
+            st.reasons.append(r)
+
+
+def _absorb(st: State, a: Analysis) -> None:
+    """Keep what a free-text message told us, whatever question it was answering."""
+    for s in sorted(a.present & KNOWN_SYMPTOMS):
+        if s not in st.symptoms:
+            st.symptoms.append(s)
+    if st.weeks is None and a.weeks is not None:
+        st.weeks = a.weeks
+    if a.trend is not None and (st.trend is None or a.trend != BETTER):
+        st.trend = a.trend
+    if st.pain_score is None and a.pain_score is not None:
+        st.pain_score = a.pain_score
+    if st.cause is None:
+        if a.present & {"injury_or_fall", "major_trauma"}:
+            st.cause = "fall"
+        elif "clear_mechanical_cause" in a.present:
+            st.cause = "strain"
+        elif "no_clear_cause" in a.present:
+            st.cause = "none"
+
+
+def _emergency(t: Transition, rule_ids: list[str], person: Person, content: Content, lang: str) -> None:
+    st = t.state
+    _raise(st, Tier.EMERGENCY, rule_ids)
+    st.phase, st.pending, st.part = "done", None, None
+    t.emergency = True
+    t.outcome = Assessment(Tier.EMERGENCY, tuple(st.reasons))
+    key = "outcome.emergency_gb" if person.country == "GB" else "outcome.emergency"
+    replies = []
+    if set(rule_ids) - {"E12"}:
+        replies.append(content.text(key, lang))
+    if "E12" in rule_ids:
+        replies.append(content.text("outcome.crisis", lang))
+    t.replies = replies
+
+
+def _start(t: Transition, a: Analysis, content: Content, lang: str) -> Transition:
+    st = t.state
+    _absorb(st, a)
+    st.phase = "asking"
+    t.replies = [content.text("sys.welcome", lang)]
+    return _ask_next(t, content, lang)
+
+
+def _ask_next(t: Transition, content: Content, lang: str, prefix: list[str] | None = None) -> Transition:
+    st = t.state
+    facts = st.facts()
+    assessment = evaluate(facts, disabled=content.disabled_rules, raised=content.raised)
+    if assessment.tier > Tier.ROUTINE or st.tier == 0:
+        _raise(st, assessment.tier, [r for r in assessment.rule_ids if r not in ("R01", "R02")])
+    if st.tier >= Tier.EMERGENCY:
+        fired = [r for r in assessment.rule_ids if r.startswith("E")] or ["E00"]
+        _emergency(t, fired, Person(country=None), content, lang)
+        return t
+    q = next_question(st, content)
+    replies = list(t.replies) + list(prefix or [])
+    if q is None:
+        st.phase, st.pending, st.part = "done", None, None
+        final = evaluate(facts, disabled=content.disabled_rules, raised=content.raised)
+        tier = Tier(max(st.tier, final.tier))
+        if final.tier == tier and tier == Tier.ROUTINE:
+            _raise(st, tier, final.rule_ids)
+        t.outcome = Assessment(tier, tuple(st.reasons))
+        t.replies = replies + _outcome_texts(tier, st, content, lang)
+        return t
+    if q != st.pending:
+        st.reasked = False
+    st.pending = q
+    missing = _missing_parts(q, st)
+    st.part = missing[0] if q in ("pain_now", "history") and len(missing) == 1 else None
+    t.replies = replies + question_texts(q, st, content, lang)
+    return t
+
+
+def _outcome_texts(tier: Tier, st: State, content: Content, lang: str) -> list[str]:
+    if tier == Tier.URGENT:
+        key = "outcome.urgent_cancer" if "cancer_history" in st.symptoms else "outcome.urgent"
+        return [content.text(key, lang), content.text("outcome.disclaimer", lang)]
+    if tier == Tier.SOON:
+        return [content.text("outcome.soon", lang), content.text("outcome.soon_watch", lang)]
+    if "R02" in st.reasons:
+        return [content.text("outcome.lower_back", lang)]
+    return [content.text("outcome.routine", lang), content.text("outcome.routine_watch", lang)]
+
+
+_SMOKE_YES = re.compile(r"\b(smoke|smoked|smoker|smoking|fumo|fume|fumador|fumadora|fumaba)\b")
+_SMOKE_NO = re.compile(
+    r"\b(never|non|not|dont|no|nunca|jamas)\b[^.]{0,12}\b(smoke|smoked|smoker|fumo|fume|fumado|fumador)"
+)
+
+
+def _answer(t: Transition, a: Analysis, text: str, person: Person, content: Content, lang: str) -> Transition:
+    st = t.state
+    q = st.pending or next_question(st, content)
+    if q is None:
+        return _ask_next(t, content, lang)
+    _absorb(st, a)
+    words = content.answer_words
+    understood = True
+
+    if q in EMERGENCY_QUESTIONS:
+        ans = parse_yes_no(text, words)
+        if ans == YES:
+            if q == "cancer_band":
+                st.symptoms.append("band_like_or_radiating_pain")
+            else:
+                st.screen_positive = True
+            st.answered.append(q)
+        elif ans == NO:
+            st.answered.append(q)
+        else:
+            understood = False
+    elif q in OPTIONS:
+        letters = "".join(OPTIONS[q])
+        chosen = parse_options(text, letters)
+        if chosen is None and parse_yes_no(text, words) == NO:
+            chosen = frozenset()
+        from_text = {k for k, syms in OPTIONS[q].items() if set(syms) & a.present}
+        if chosen is None and from_text:
+            chosen = frozenset(from_text)
+        if chosen is None:
+            understood = False
+        else:
+            for letter in sorted(chosen | from_text):
+                for s in OPTIONS[q][letter]:
+                    if s not in st.symptoms:
+                        st.symptoms.append(s)
+            st.answered.append(q)
+    elif q == "pain_now":
+        if st.pain_score is None:
+            score = parse_pain_score(text)
+            if score is not None and not (st.part == "trend"):
+                st.pain_score = score
+        if st.trend is None:
+            st.trend = parse_trend(text)
+        understood = not _missing_parts(q, st) or (
+            st.part is None and len(_missing_parts(q, st)) < 2
+        )
+    elif q == "history":
+        if st.weeks is None:
+            st.weeks = parse_weeks(text)
+        if st.age is None and (st.part in (None, "age")):
+            st.age = parse_age(text)
+        if st.cause is None and (a.uncertain or parse_yes_no(text, words) in (NO, UNSURE)):
+            if st.part == "cause":
+                st.cause = "none"
+        understood = not _missing_parts(q, st) or (
+            st.part is None and len(_missing_parts(q, st)) < 2
+        )
+    elif q == "fall_bones":
+        ans = parse_yes_no(text, words)
+        if ans in (YES, NO):
+            if ans == YES:
+                st.symptoms.append("osteoporosis_or_steroids")
+            st.answered.append(q)
+        else:
+            understood = False
+    elif q == "age_smoking":
+        had_age = st.age is not None
+        st.age = st.age if had_age else parse_age(text)
+        folded = fold(text)
+        if st.smoked is None:
+            if _SMOKE_NO.search(folded):
+                st.smoked = False
+            elif _SMOKE_YES.search(folded):
+                st.smoked = True
+            else:
+                rest = re.sub(r"\d+|years?|old|yo|anos|tengo|i am|im", " ", folded)
+                ans = parse_yes_no(rest if not had_age else folded, words)
+                st.smoked = {YES: True, NO: False}.get(ans or "")
+        if st.age is not None and st.smoked is not None:
+            st.answered.append(q)
+        elif st.age is not None and not st.reasked:
+            st.part, st.reasked = "smoked", True
+            t.replies = question_texts(q, st, content, lang)
+            return t
+        else:
+            understood = st.age is not None
+
+    if not understood:
+        if not st.reasked:
+            st.reasked = True
+            t.replies = question_texts(q, st, content, lang, reask=True)
+            return t
+        return _give_up(t, q, content, lang)
+    if q in ("pain_now", "history") and _missing_parts(q, st):
+        if not st.reasked:
+            st.reasked = True
+            st.part = _missing_parts(q, st)[0]
+            t.replies = question_texts(q, st, content, lang)
+            return t
+        _assume_worst(st, q)
+    if q == "age_smoking" and q not in st.answered:
+        _assume_worst(st, q)
+    return _ask_next(t, content, lang)
+
+
+def _assume_worst(st: State, q: str) -> None:
+    """A part still missing after one re-ask counts against the person, never for them."""
+    if q == "pain_now" and st.trend is None:
+        st.trend = SAME
+    if q == "history" and st.cause is None:
+        st.cause = "none"
+    if q == "age_smoking":
+        st.age = st.age if st.age is not None else 50
+        st.smoked = True if st.smoked is None else st.smoked
+    if q not in st.answered:
+        st.answered.append(q)
+
+
+def _give_up(t: Transition, q: str, content: Content, lang: str) -> Transition:
+    """Still unclear after a re-ask (F03): err to safety and move on."""
+    st = t.state
+    t.flags.append("unparsed")
+    st.answered.append(q)
+    prefix: list[str] = []
+    if q in EMERGENCY_QUESTIONS:
+        st.unclear_emergency = True
+        prefix = [content.text("sys.safety_net", lang)]
+    elif q in OPTIONS:
+        _raise(st, can_reach(SERVES[q], content.raised), ["F03"])
+    else:
+        _assume_worst(st, q)
+    t.replies = []
+    return _ask_next(t, content, lang, prefix=prefix)

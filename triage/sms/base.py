@@ -1,0 +1,49 @@
+"""The interface every SMS backend implements, and the error that tells callers whether to retry."""
+
+from __future__ import annotations
+
+# Twilio error codes, https://www.twilio.com/docs/api/errors
+TWILIO_UNSUBSCRIBED = 21610  # the recipient texted STOP; Twilio refuses until they send START
+TWILIO_INVALID_TO = 21211  # not a valid phone number
+TWILIO_NOT_MOBILE = 21614  # valid, but not a number that can receive SMS (e.g. a landline)
+
+
+class SmsError(Exception):
+    """Sending failed. `permanent` means retrying the same message can never succeed."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        code: int | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.code = code  # the provider's error code, e.g. Twilio's 21610
+        self.status = status  # the provider's HTTP status, when there was a response
+
+    @property
+    def opted_out(self) -> bool:
+        return self.code == TWILIO_UNSUBSCRIBED
+
+    @property
+    def invalid_number(self) -> bool:
+        return self.code in (TWILIO_INVALID_TO, TWILIO_NOT_MOBILE)
+
+    def __repr__(self) -> str:
+        return (
+            f"SmsError({self.message!r}, permanent={self.permanent}, "
+            f"code={self.code}, status={self.status})"
+        )
+
+
+class BaseSmsBackend:
+    def send(self, to: str, body: str) -> str:
+        """Send `body` to the E.164 number `to`; return the provider's message id.
+
+        Raises SmsError when the message was not accepted.
+        """
+        raise NotImplementedError

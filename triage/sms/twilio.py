@@ -1,0 +1,124 @@
+"""SMS backend that sends real texts through Twilio's Messages API.
+
+Reads settings on every send: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN,
+TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER, TWILIO_WEBHOOK_BASE_URL
+(for delivery status callbacks), TWILIO_API_URL and TWILIO_TIMEOUT.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from triage.sms.base import BaseSmsBackend, SmsError
+
+DEFAULT_API_URL = "https://api.twilio.com"
+STATUS_CALLBACK_PATH = "/twilio/status/"
+
+# api.twilio.com plus the edge/region forms the client builds from
+# TWILIO_EDGE/TWILIO_REGION, e.g. api.dublin.ie1.twilio.com.
+_API_ORIGIN = re.compile(r"^https://api(?:\.[a-z0-9-]+)*\.twilio\.com(?=[/?]|$)", re.IGNORECASE)
+
+
+def rewrite_api_url(url: str, api_url: str) -> str:
+    """Point a Twilio API URL at `api_url` (a proxy, or the fake server in tests)."""
+    if api_url.rstrip("/") == DEFAULT_API_URL:
+        # Leave edge/region hosts alone: in production they are the point.
+        return url
+    return _API_ORIGIN.sub(api_url.rstrip("/"), url, count=1)
+
+
+class ApiUrlHttpClient(TwilioHttpClient):
+    """Twilio's HTTP client, sending to settings.TWILIO_API_URL with settings.TWILIO_TIMEOUT."""
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Response:
+        return super().request(
+            method,
+            rewrite_api_url(url, settings.TWILIO_API_URL),
+            params=params,
+            data=data,
+            headers=headers,
+            auth=auth,
+            timeout=settings.TWILIO_TIMEOUT if timeout is None else timeout,
+            allow_redirects=allow_redirects,
+        )
+
+
+def error_from_twilio(exc: TwilioRestException | TwilioServiceException) -> SmsError:
+    status = exc.status
+    # Without a code in the error body the client fills in the HTTP status;
+    # real Twilio codes are five digits, so anything shorter is not one.
+    code = exc.code if isinstance(exc.code, int) and exc.code >= 10000 else None
+    detail = getattr(exc, "msg", None) or getattr(exc, "title", "") or "no details"
+    # Rate limits and Twilio's own outages pass; any other 4xx (opted out,
+    # invalid number, bad credentials) fails the same way every time.
+    retryable = status == 429 or status >= 500
+    return SmsError(
+        f"Twilio refused the message (HTTP {status}, code {code}): {detail}",
+        permanent=not retryable,
+        code=code,
+        status=status,
+    )
+
+
+class TwilioBackend(BaseSmsBackend):
+    def __init__(self) -> None:
+        # One HTTP client per backend so connections to Twilio are reused.
+        self.http_client = ApiUrlHttpClient()
+
+    def _client(self) -> Client:
+        if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
+            raise ImproperlyConfigured(
+                "The Twilio SMS backend needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+            )
+        return Client(
+            settings.TWILIO_ACCOUNT_SID,
+            settings.TWILIO_AUTH_TOKEN,
+            http_client=self.http_client,
+        )
+
+    def _message_params(self, to: str, body: str) -> dict[str, Any]:
+        params: dict[str, Any] = {"to": to, "body": body}
+        # A messaging service picks the sender from its pool (and handles
+        # STOP/HELP keywords per sender), so it wins when both are configured.
+        if settings.TWILIO_MESSAGING_SERVICE_SID:
+            params["messaging_service_sid"] = settings.TWILIO_MESSAGING_SERVICE_SID
+        elif settings.TWILIO_FROM_NUMBER:
+            params["from_"] = settings.TWILIO_FROM_NUMBER
+        else:
+            raise ImproperlyConfigured(
+                "The Twilio SMS backend needs TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID"
+            )
+        if settings.TWILIO_WEBHOOK_BASE_URL:
+            params["status_callback"] = settings.TWILIO_WEBHOOK_BASE_URL + STATUS_CALLBACK_PATH
+        return params
+
+    def send(self, to: str, body: str) -> str:
+        client = self._client()
+        try:
+            message = client.messages.create(**self._message_params(to, body))
+        except (TwilioRestException, TwilioServiceException) as exc:
+            raise error_from_twilio(exc) from exc
+        except requests.RequestException as exc:
+            # Timeouts and refused connections: Twilio may or may not have
+            # queued the text, but giving up would certainly lose it.
+            raise SmsError(f"Could not reach Twilio: {exc}", permanent=False) from exc
+        return str(message.sid)
