@@ -1,3 +1,7 @@
-"""URL routes for the triage app; the Twilio webhooks are added here."""
+from django.urls import path
 
-urlpatterns: list = []
+from triage import views
+
+urlpatterns = [
+    path("twilio/inbound/", views.twilio_inbound, name="twilio-inbound"),
+]

@@ -8,7 +8,7 @@ Backends: twilio (real texts), console (prints), locmem (tests; see locmem.outbo
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -18,7 +18,7 @@ from triage.sms.base import BaseSmsBackend, SmsError
 __all__ = ["BaseSmsBackend", "SmsError", "get_backend", "send_sms"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _backend_for(class_path: str) -> BaseSmsBackend:
     # Backends read settings on every send, so one instance per class is safe
     # and lets the Twilio backend reuse its HTTP connections.

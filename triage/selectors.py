@@ -1,0 +1,77 @@
+"""Reading content for the conversation engine, cached between requests.
+
+The content (messages, answer words, keywords, rule switches) changes rarely and is read on
+every inbound text, so it is cached in the default cache - Redis when REDIS_URL is set - under
+a version number that any content save bumps (triage/signals.py). A stale read can therefore
+last only until the next request after a save.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+
+from triage.conversation import Content
+from triage.models import AnswerWord, ContentMessage, Keyword, Rule
+from triage.rules import EMERGENCY_SYMPTOMS, RULE_TIERS, SOON_SYMPTOMS, URGENT_SYMPTOMS, Tier
+
+VERSION_KEY = "triage:content:version"
+CACHE_SECONDS = 300
+
+# The symptom a rule's extra phrases stand for (the first of the rule's own symptoms).
+RULE_SYMPTOM: dict[str, str] = {
+    rid: sorted(keys)[0]
+    for table in (EMERGENCY_SYMPTOMS, URGENT_SYMPTOMS, SOON_SYMPTOMS)
+    for rid, keys in table.items()
+}
+RULE_SYMPTOM.update({"E10": "band_like_or_radiating_pain", "U08": "injury_or_fall",
+                     "S07": "spreading_ribs_chest_shoulder"})
+
+
+def content_version() -> int:
+    return cache.get_or_set(VERSION_KEY, 1, None)
+
+
+def content_bump_version() -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:
+        cache.set(VERSION_KEY, 2, None)
+
+
+def content_load() -> Content:
+    key = f"triage:content:{content_version()}"
+    content = cache.get(key)
+    if content is None:
+        content = _content_from_db()
+        cache.set(key, content, CACHE_SECONDS)
+    return content
+
+
+def _content_from_db() -> Content:
+    messages: dict[str, dict[str, str]] = {}
+    for key, language, text in ContentMessage.objects.values_list("key", "language", "text"):
+        messages.setdefault(key, {})[language] = text
+    words = {phrase: meaning for phrase, meaning in AnswerWord.objects.values_list("phrase", "meaning")}
+    keywords = dict(Keyword.objects.values_list("phrase", "action"))
+    extra: dict[str, list[str]] = {}
+    disabled, raised = set(), {}
+    for rule in Rule.objects.all():
+        if not rule.enabled:
+            disabled.add(rule.rule_id)
+        floor = RULE_TIERS.get(rule.rule_id)
+        if floor is not None and rule.tier > floor:
+            raised[rule.rule_id] = int(rule.tier)
+        phrases = [p.strip() for p in rule.extra_phrases.splitlines() if p.strip()]
+        if phrases and rule.rule_id in RULE_SYMPTOM:
+            extra.setdefault(RULE_SYMPTOM[rule.rule_id], []).extend(phrases)
+    return Content(
+        messages=messages,
+        answer_words=words or None,
+        keywords=keywords,
+        extra_phrases={k: tuple(v) for k, v in extra.items()},
+        disabled_rules=frozenset(disabled),
+        raised={k: Tier(v) for k, v in raised.items()},
+        service=settings.SERVICE_NAME,
+        contact=settings.SUPPORT_CONTACT,
+    )

@@ -1,0 +1,173 @@
+"""Handling an inbound text: the one place that reads and writes the database for a conversation.
+
+`conversation_handle_inbound` is called by the Twilio webhook (and by `manage.py chat`). It
+locks the person's row so their texts are handled one at a time, in arrival order; refuses a
+MessageSid it has already seen (Twilio may deliver twice) without advancing anything; logs every
+message in and out; and returns the replies for the caller to send (as TwiML, in the webhook).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+import phonenumbers
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from triage import conversation as engine
+from triage.models import Conversation, Message, Person, mask
+from triage.selectors import content_load
+from triage.understanding import describe
+
+log = logging.getLogger(__name__)
+
+SHORT_CODE_RE = re.compile(r"^\d{3,8}$")
+
+
+@dataclass
+class InboundResult:
+    replies: list[str] = field(default_factory=list)
+    duplicate: bool = False
+    ignored: bool = False
+    emergency: bool = False
+    conversation_id: int | None = None
+
+
+def person_classify(address: str) -> dict[str, str]:
+    """Channel, kind, E.164 and region of a Twilio `From` value."""
+    channel = Person.Channel.SMS
+    raw = address.strip()
+    if raw.lower().startswith("whatsapp:"):
+        channel, raw = Person.Channel.WHATSAPP, raw.split(":", 1)[1]
+    if SHORT_CODE_RE.match(raw):
+        return {"channel": channel, "kind": Person.Kind.SHORT_CODE, "phone": "", "country": ""}
+    try:
+        number = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException:
+        return {"channel": channel, "kind": Person.Kind.OTHER, "phone": "", "country": ""}
+    if not phonenumbers.is_possible_number(number):
+        return {"channel": channel, "kind": Person.Kind.OTHER, "phone": "", "country": ""}
+    return {
+        "channel": channel,
+        "kind": Person.Kind.PHONE,
+        "phone": phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        "country": phonenumbers.region_code_for_number(number) or "",
+    }
+
+
+def conversation_handle_inbound(
+    *,
+    sid: str,
+    address: str,
+    body: str,
+    num_media: int = 0,
+    media_urls: list[str] | None = None,
+) -> InboundResult:
+    with transaction.atomic():
+        if Message.objects.filter(provider_sid=sid).exists():
+            return InboundResult(duplicate=True)
+        person = _person_locked(address)
+        # Checked again under the person's lock: a concurrent duplicate waited for us.
+        if Message.objects.filter(provider_sid=sid).exists():
+            return InboundResult(duplicate=True)
+        inbound = Message(
+            person=person,
+            direction=Message.Direction.INBOUND,
+            address=address,
+            body=body,
+            provider_sid=sid,
+            num_media=num_media,
+            media_urls=media_urls or [],
+            status=Message.Status.RECEIVED,
+        )
+        if person.kind != Person.Kind.PHONE:
+            # Short codes and non-numbers are automated senders: answering risks a loop.
+            inbound.status = Message.Status.IGNORED
+            _save_inbound(inbound)
+            log.info("inbound from %s (%s) logged, not answered", mask(address), person.kind)
+            return InboundResult(ignored=True)
+        conv = _active_conversation(person)
+        inbound.conversation = conv
+        if not _save_inbound(inbound):
+            return InboundResult(duplicate=True)
+
+        content = content_load()
+        t = engine.advance(
+            conv.state,
+            body,
+            person=engine.Person(
+                opted_out=person.opted_out, language=person.language or None, country=person.country
+            ),
+            content=content,
+        )
+        inbound.analysis = describe(t.analysis) | {"flags": t.flags}
+        if person.opted_out and not t.action:
+            inbound.status = Message.Status.IGNORED
+        inbound.save(update_fields=["analysis", "status"])
+        conv = _apply(person, conv, t)
+        for reply in t.replies:
+            Message.objects.create(
+                person=person,
+                conversation=conv,
+                direction=Message.Direction.OUTBOUND,
+                address=address,
+                body=reply,
+                status=Message.Status.REPLIED,
+            )
+    if t.emergency:
+        log.warning("EMERGENCY outcome for %s: %s", mask(address), ",".join(t.state.reasons))
+    return InboundResult(replies=t.replies, emergency=t.emergency, conversation_id=conv.pk)
+
+
+def _save_inbound(inbound: Message) -> bool:
+    try:
+        with transaction.atomic():
+            inbound.save()
+        return True
+    except IntegrityError:
+        return False
+
+
+def _person_locked(address: str) -> Person:
+    try:
+        with transaction.atomic():
+            person, _ = Person.objects.get_or_create(address=address, defaults=person_classify(address))
+    except IntegrityError:  # created by a concurrent request a moment ago
+        person = Person.objects.get(address=address)
+    return Person.objects.select_for_update().get(pk=person.pk)
+
+
+def _active_conversation(person: Person) -> Conversation:
+    conv = person.conversations.filter(status=Conversation.Status.ACTIVE).first()
+    return conv or Conversation.objects.create(person=person, language=person.language)
+
+
+def _apply(person: Person, conv: Conversation, t: engine.Transition) -> Conversation:
+    now = timezone.now()
+    if t.language and t.language != person.language:
+        person.language = t.language
+    if t.action == "opt_out":
+        person.opted_out_at = now
+    elif t.action == "opt_in":
+        person.opted_out_at = None
+    person.save()
+
+    if t.action == "restart":
+        conv.status = Conversation.Status.CLOSED
+        conv.save(update_fields=["status", "updated_at"])
+        conv = Conversation.objects.create(person=person, language=person.language)
+
+    conv.state = t.state.to_dict()
+    conv.language = person.language
+    if t.outcome is not None:
+        conv.tier = max(int(t.outcome.tier), conv.tier if conv.tier is not None else -1)
+        conv.reasons = list(t.state.reasons)
+        if conv.outcome_at is None:
+            conv.outcome_at = now
+            conv.texts_to_outcome = t.state.texts_in
+    if t.action == "opt_out":
+        conv.status = Conversation.Status.STOPPED
+    conv.save()
+    return conv
