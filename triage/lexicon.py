@@ -14,6 +14,35 @@ from __future__ import annotations
 # negation word is part of the symptom: "can't feel my legs" is numbness, "no control of my
 # bladder" is incontinence, "physio didn't help" is a treatment failure. Longest first wins.
 REWRITES: dict[str, str] = {
+    "not just": "not",
+    "more than just": "not",
+    "more than a few": "not",
+    "nopuedo feel": "cantfeel",
+    "no se me": "no semeref",
+    "no se te": "no semeref",
+    "no se le": "no semeref",
+    "dont make it any worse": "notworse",
+    "dont make it worse": "notworse",
+    "doesnt make it worse": "notworse",
+    "doesnt make it any worse": "notworse",
+    "no me ha servido": "nohelp",
+    "no ha servido": "nohelp",
+    "no me sirvio": "nohelp",
+    "no sirvio": "nohelp",
+    "no me ha ayudado": "nohelp",
+    "nothing has worked": "nohelp",
+    "nothing has helped": "nohelp",
+    "arent touching it": "nohelp",
+    "not touching it": "nohelp",
+    "isnt touching it": "nohelp",
+    "no me sale": "nosale",
+    "no sale": "nosale",
+    "no sale nada": "nosale",
+    "de pronto": "suddenly",
+    "nothing comes out": "nosale",
+    "nothing came out": "nosale",
+    "wont come out": "nosale",
+    "nopuedo aguantar": "nocontrol",
     # inability: never a negation cue
     "not able to": "cant",
     "unable to": "cant",
@@ -196,6 +225,21 @@ REWRITES: dict[str, str] = {
 
 # Texting shorthand expanded token by token.
 SHORTHAND: dict[str, str] = {
+    "pn": "pain",
+    "pns": "pains",
+    "sob": "short of breath",
+    "pueo": "puedo",
+    "toy": "estoy",
+    "coffing": "coughing",
+    "coughin": "coughing",
+    "cofing": "coughing",
+    "caughing": "coughing",
+    "coffed": "coughed",
+    "coff": "cough",
+    "cof": "cough",
+    "weeak": "weak",
+    "weka": "weak",
+    "wek": "weak",
     "r": "are",
     "u": "you",
     "ur": "your",
@@ -253,7 +297,7 @@ NEGATION_CUES: frozenset[str] = frozenset(
 
 # Words that end a negation's reach ("no fever but my legs are numb").
 SCOPE_BREAKS: frozenset[str] = frozenset(
-    """but and though although however except just only apart besides still yet now
+    """but and though although however except just only apart besides still yet now yes
     pero y aunque sino excepto solo solamente ahora todavia""".split()
 )
 
@@ -266,6 +310,7 @@ CLASSES: dict[str, tuple[str, ...]] = {
         "tobillo", "tobillos", "pantorrilla", "pantorrillas", "chamorro", "chamorros",
     ),
     "SADDLE": (
+        "back passage", "my bits", "bits", "round the back", "parte de adentro de los muslos", "adentro de los muslos", "entre las piernas", "when i wipe", "wiping", "me limpio", "limpiarme", "al limpiarme",
         "groin", "genitals", "genital", "private parts", "privates", "private area",
         "down there", "crotch", "bottom", "buttocks", "buttock", "butt", "bum", "backside",
         "inner thigh", "inner thighs", "saddle", "perineum", "vagina", "penis", "scrotum",
@@ -279,6 +324,7 @@ CLASSES: dict[str, tuple[str, ...]] = {
         "brazo", "brazos", "mano", "manos", "dedos", "cara", "rostro",
     ),
     "NUMB": (
+        "piquetitos", "piquetes", "agujas", "agujitas", "alfileres", "hormiguitas", "durmio", "dormio", "se me durmio",
         "numb", "numbness", "numbing", "numbed", "tingling", "tingle", "tingles", "tingly",
         "pins and needles", "pins n needles", "pins needles", "cantfeel", "nofeeling",
         "dead", "asleep", "fell asleep", "falling asleep", "prickly", "prickling",
@@ -290,6 +336,7 @@ CLASSES: dict[str, tuple[str, ...]] = {
         "cosquilleo", "nosiento", "calambre", "calambres", "acalambradas", "sin sensacion",
     ),
     "WEAK": (
+        "lead", "like lead", "concrete", "cement", "shaky", "shaking", "aflojan", "aflojando", "flojitas", "flojita", "se me fue la fuerza", "perdi la fuerza", "weakness",
         "weak", "weakness", "weaker", "wobbly", "wobble", "heavy", "heaviness", "jelly",
         "jello", "gave out", "giving out", "give out", "gives out", "gave way", "giving way",
         "give way", "gives way", "buckle", "buckled", "buckles", "buckling", "collapsed",
@@ -305,6 +352,7 @@ CLASSES: dict[str, tuple[str, ...]] = {
         "columna",
     ),
     "CHEST": (
+        "jaw", "mandibula",
         "chest", "breastbone", "sternum", "heart", "pecho", "torax", "corazon", "esternon",
     ),
     "CHEST_PAIN": (
@@ -336,6 +384,7 @@ CLASSES: dict[str, tuple[str, ...]] = {
         "extremely", "intense", "insoportable", "fortisimo", "terrible", "horrible",
     ),
     "FEVER": (
+        "burning up", "hot and cold",
         "fever", "feverish", "fevers", "high temperature", "temperature", "high temp",
         "temp", "febrile", "chills", "shivering", "rigors",
         "fiebre", "calentura", "temperatura", "escalofrios", "febril",
@@ -346,6 +395,7 @@ CLASSES: dict[str, tuple[str, ...]] = {
         "confundido", "confundida", "confusion", "desorientado", "desorientada", "delirando",
     ),
     "SEPSIS_OTHER": (
+        "lips look blue", "lips blue", "lips are blue", "lips turning blue", "blue lips", "labios morados",
         "breathing fast", "breathing really fast", "breathing very fast", "rapid breathing",
         "fast breathing", "blotchy", "mottled", "blue lips", "lips are blue", "blue skin",
         "grey skin", "gray skin", "pale", "clammy", "rash that doesnt fade",
@@ -388,12 +438,14 @@ CLASSES: dict[str, tuple[str, ...]] = {
         "al respirar", "cuando respiro", "inspirar", "inspiro", "respirando",
     ),
     "LUMP": (
+        "crooked", "curved", "bent", "torcida", "chueca", "jorobado", "joroba",
         "lump", "lumps", "bump", "swelling", "swollen", "bulge", "bulging", "mass",
         "growth", "changed shape", "change in shape", "hunched", "deformity", "deformed",
         "sticking out", "bulto", "bultito", "bola", "bolita", "hinchazon", "hinchado",
         "hinchada", "protuberancia", "chichon", "deformidad", "deformada",
     ),
     "BREATH_SEVERE": (
+        "nopuedo respira", "falta mucho el aire", "me falta mucho el aire",
         "cant breathe", "cant breath", "cant breate", "cant catch my breath",
         "cant get my breath", "cant get air", "cant get enough air", "hard to breathe",
         "hard to breath", "struggling to breathe", "struggling to breath", "struggle to breathe",
@@ -444,11 +496,35 @@ CLASSES: dict[str, tuple[str, ...]] = {
         "bathroom", "toilet", "pants", "myself", "vejiga", "esfinter", "esfinteres",
         "intestinos", "orina", "pipi", "pis", "popo", "caca", "bano",
     ),
+    "URINE": ("pee", "peeing", "urinate", "urinating", "wee", "bladder", "orinar", "orino", "mear",
+              "pipi", "pis", "orina"),
+    "URINE_DIFFICULT": ("nosale", "cant go", "hard to start", "trouble starting", "cuesta",
+                        "me cuesta", "nopuedo", "struggling", "straining to", "dificultad"),
+    "NIGHT_STRONG": ("wakes me up", "wakes me", "woke me up", "waking me up", "keeps me up",
+                     "keeps me awake", "no me deja dormir", "no deja dormir", "me despierta",
+                     "nopuedo dormir"),
+    "WEIGHT_DROP": ("lost", "dropped", "losing", "dropping", "baje", "bajado", "perdi",
+                    "perdido", "bajando", "perdiendo"),
+    "WEIGHT_UNIT": ("stone", "lbs", "lb", "pounds", "kilos", "kilo", "kg", "libras", "weight",
+                    "peso"),
+    "DIET": ("diet", "dieting", "on purpose", "trying to lose", "a dieta", "dieta"),
+    "INFECTION": ("bronchitis", "pneumonia", "chest infection", "bronquitis", "neumonia",
+                  "infeccion de pecho"),
+    "REPEAT": ("again", "third", "second", "keep getting", "recurring", "recurrent", "every",
+               "this year", "a cada rato", "otra vez", "seguido", "frecuentes", "repetidas",
+               "keeps coming back", "bout"),
+    "FAMILY": ("husband", "wife", "partner", "dad", "father", "mom", "mum", "mother", "brother",
+               "sister", "son", "daughter", "friend", "grandma", "grandpa", "uncle", "aunt",
+               "esposo", "esposa", "marido", "papa", "padre", "mama", "madre", "hermano",
+               "hermana", "hijo", "hija", "abuelo", "abuela", "amigo", "amiga", "tio", "tia"),
+    "LONG_AGO": ("years ago", "year ago", "last year", "hace anos", "el ano pasado",
+                 "long time ago", "as a kid", "de nino", "de nina"),
     "MUSCLE_TEAR": ("muscle", "ligament", "tendon", "rotator", "musculo"),
     "BETTER_WORDS": ("better", "helps", "eases", "easier", "relieves", "mejor", "alivia"),
     "FAILED": ("nohelp", "notworking", "notbetter"),
     "UPPER_HINT": ("shoulder blade", "between my shoulders", "omoplato"),
     "CHRONIC": (
+        "mes", "un mes", "month", "a month",
         "weeks", "months", "for ages", "ages", "keeps", "persistent", "constant", "chronic",
         "all the time", "every day", "semanas", "meses", "cronica", "cronico", "siempre",
         "todo el tiempo", "todos los dias",
@@ -458,6 +534,7 @@ CLASSES: dict[str, tuple[str, ...]] = {
 # Phrases that assert a symptom directly (no pairing needed). key -> phrases.
 PHRASES: dict[str, tuple[str, ...]] = {
     "leg_weakness": (
+        "walking is harder", "walking is way harder", "walking is much harder", "walking is so hard", "keep tripping", "tripping over my", "dragging my foot", "dragging my leg", "dragging my right foot", "dragging my left foot", "dragging my right leg", "dragging my left leg", "barely get up", "nopuedo camina", "nopuedo camine",
         "cant walk", "cant stand", "cant stand up", "cant get up", "trouble walking",
         "hard to walk", "harder to walk", "walking is harder", "walking is hard",
         "difficulty walking", "struggling to walk", "struggle to walk", "barely walk",
@@ -468,6 +545,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "saddle_numbness": ("saddle numbness", "saddle anaesthesia", "saddle anesthesia"),
     "trouble_urinating": (
+        "cant hacer pipi", "cant orinar", "cant mear", "hard to get my pee started", "hard to start peeing", "bladder feels full", "nopuedo mear", "me cuesta mucho orinar",
         "cantpee", "trouble peeing", "trouble urinating", "trouble weeing", "hard to pee",
         "hard to urinate", "difficulty peeing", "difficulty urinating", "struggling to pee",
         "struggle to pee", "problems peeing", "problem peeing", "issues peeing",
@@ -478,6 +556,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "no sale la orina", "retencion de orina", "no orino", "no he orinado",
     ),
     "bladder_bowel_control_loss": (
+        "wet bed", "cagado encima", "meado encima", "me cague encima", "me mee encima", "me orine encima", "me hice pee", "me hice pipi", "se me sale el pipi", "se me sale la orina", "se me sale el pis",
         "wet myself", "wet my pants", "wet my self", "wet the bed", "wetting myself",
         "peed myself", "peed my pants", "peed my self", "pee myself", "peeing myself",
         "pissed myself", "pissed my pants", "pooped myself", "pooped my pants", "pooed myself",
@@ -507,11 +586,13 @@ PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "sudden_severe_breathlessness": (),  # built from BREATH_SEVERE / BREATH_MILD below
     "tearing_pain_sudden": (
+        "rasgaba", "se me rasgaba", "desgarraba", "se me desgarraba", "rasgo",
         "tearing", "ripping", "ripped", "torn", "something tore", "tore", "like a tear",
         "aortic", "dissection", "desgarro", "desgarrando", "desgarrador", "como si me rompieran",
         "como si me rasgaran", "como si se rompiera", "rasgando",
     ),
     "major_trauma": (
+        "scaffolding", "scaffold", "rear ended", "t boned", "rolled my car", "thrown off", "thrown from", "motorcycle", "freeway", "highway crash",
         "car accident", "car crash", "crash", "crashed", "wreck", "collision", "hit by a car",
         "hit by a truck", "hit by a bus", "run over", "motorbike accident",
         "motorcycle accident", "bike accident", "fell off a ladder", "fell off the ladder",
@@ -526,6 +607,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "me cai de la moto", "me cai del caballo", "me cai por las escaleras",
     ),
     "mental_health_crisis": (
+        "ending it all", "take all my pills", "be done with it", "better off without me", "if i was dead", "if i were dead", "me voy a matar", "me quiero matar", "quiero matarme", "cortandome", "me estoy cortando", "estado cortando", "me corto", "no quiero despertar",
         "suicide", "suicidal", "kill myself", "killing myself", "end my life", "end it all",
         "take my life", "take my own life", "want to die", "wanna die", "wish i was dead",
         "wish i were dead", "better off dead", "wanttodie", "self harm", "self harming",
@@ -536,6 +618,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "acabar con todo", "acabar con mi vida", "mejor muerto", "mejor muerta",
     ),
     "band_like_or_radiating_pain": (
+        "down my right arm", "down my left arm", "shooting down", "shoots down", "around my middle", "tight belt", "round my middle",
         "band around", "band of pain", "like a band", "like a belt", "belt around",
         "around my chest", "around my ribs", "around my tummy", "around my stomach",
         "around my waist", "around my body", "wraps around", "wrapping around",
@@ -583,6 +666,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "not_responding_to_treatment": (),  # TREATMENT + nohelp
     "fatigue_chronic": (
+        "cansadisima", "cansadisimo", "super cansado", "super cansada",
         "tired all the time", "always tired", "so tired", "exhausted", "exhaustion",
         "fatigue", "fatigued", "no energy", "worn out", "wiped out", "drained", "knackered",
         "cansado", "cansada", "cansancio", "agotado", "agotada", "agotamiento",
@@ -595,8 +679,12 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "infecciones de pecho", "infecciones respiratorias", "neumonia otra vez",
         "bronquitis otra vez", "otra neumonia", "otra bronquitis",
     ),
-    "appetite_loss": ("noappetite",),
+    "appetite_loss": (
+        "se me quito el apetito", "quito el apetito", "sin hambre","noappetite",),
+    "persistent_cough": (
+        "smokers cough", "cough has changed", "cough changed",),
     "clear_mechanical_cause": (
+        "deadlift", "deadlifts", "squats", "squat", "bench press", "weights", "lifting weights",
         "lifting", "lifted", "lift", "heavy box", "heavy boxes", "pulled a muscle",
         "pulled something", "pulled my back", "strain", "strained", "sprain", "sprained",
         "tweaked", "twisted", "slept funny", "slept wrong", "slept awkwardly", "posture",
@@ -617,6 +705,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "zona lumbar", "abajo de la espalda", "cintura", "rinones", "ciatica",
     ),
     "upper_back": (
+        "paletas", "entre las paletas", "paleta",
         "upper back", "mid back", "middle back", "middle of my back", "top of my back",
         "between my shoulder", "between my shoulders", "between the shoulder",
         "shoulder blade", "shoulder blades", "thoracic", "upper spine",
@@ -645,5 +734,7 @@ COMMON_WORDS: frozenset[str] = frozenset(
     peso piso pisa pies pie piel miel mira pero perro pena pene pecho pelo pleno
     dolor color calor valor tengo tiene tienen tenga mucho mucha poco poca piernas
     pierna noche nada nadie nunca ahora hasta desde donde cuando como porque hola gracias
-    sangre sangro siento sientes ayuda ayudar hacer hecho dicho""".split()
+    sangre sangro siento sientes ayuda ayudar hacer hecho dicho tripping tripped tripe
+    cancel cancelled canceled quit unstop stopall optout unsubscribe revoke start
+    restart reset info help ayuda paint painting painted""".split()
 )

@@ -102,7 +102,7 @@ def _typo_index() -> dict[str, frozenset[str]]:
     """SymSpell-style delete index over the symptom words of five letters or more."""
     index: dict[str, set[str]] = {}
     for word in VOCAB:
-        if len(word) < 5 or not word.isalpha():
+        if len(word) < 4 or not word.isalpha():
             continue
         for d in _deletes(word, 2 if len(word) >= 8 else 1):
             index.setdefault(d, set()).add(word)
@@ -158,7 +158,7 @@ _ANSWER_LEADS = frozenset({"no", "nope", "nah", "yes", "yeah", "yep", "si", "yup
 # Only before these does an opening "no" answer a question rather than negate what follows:
 # "no my legs are numb" is an answer, "no numbness" and Spanish "no me falta el aire" negate.
 _NEW_STATEMENT = frozenset({"i", "my", "im", "its", "it", "but", "the", "they", "just", "we",
-                            "he", "she", "pero", "mis", "mi"})
+                            "she", "pero", "mis", "mi"})
 
 
 def tokenize(text: str) -> tuple[str, ...]:
@@ -244,6 +244,11 @@ _CLAUSE_MARKERS = frozenset(
 )
 
 
+_BODY_WORDS = frozenset(
+    w for name in ("LEG", "SADDLE", "ARM_FACE", "CHEST") for p in lexicon.CLASSES[name] for w in p.split()
+)
+
+
 def _structure(tokens: tuple[str, ...]) -> tuple[list[int], list[int]]:
     """Sentence and clause number of every token."""
     sentences, clauses = [], []
@@ -261,7 +266,7 @@ def _structure(tokens: tuple[str, ...]) -> tuple[list[int], list[int]]:
             while j < n and tokens[j] not in SENTENCE_ENDS | CLAUSE_PUNCT:
                 segment.append(tokens[j])
                 j += 1
-            if any(w in _CLAUSE_MARKERS for w in segment) or not segment:
+            if not segment or any(w in _CLAUSE_MARKERS or w in _BODY_WORDS for w in segment):
                 c += 1
         elif tok in lexicon.SCOPE_BREAKS:
             c += 1
@@ -396,7 +401,7 @@ def _symptoms(h: _Hits) -> tuple[set[str], set[str]]:
 
     for blood in h.positive("BLOOD"):
         if any(c.sentence == blood.sentence for c in h.get("COUGH")):
-            small = any(s.sentence == blood.sentence for s in h.get("SMALL_AMOUNT"))
+            small = any(s.sentence == blood.sentence for s in h.positive("SMALL_AMOUNT"))
             present.add("coughing_blood_streaks" if small else "coughing_blood_large")
     if h.denied("BLOOD") and h.get("COUGH"):
         negated.update({"coughing_blood_large", "coughing_blood_streaks"})
@@ -407,6 +412,20 @@ def _symptoms(h: _Hits) -> tuple[set[str], set[str]]:
 
     if h.near(("NOCONTROL",), ("BLADDER_BOWEL",)):
         present.add("bladder_bowel_control_loss")
+    if h.near(("URINE_DIFFICULT",), ("URINE",)):
+        present.add("trouble_urinating")
+    if h.near(("WEIGHT_DROP",), ("WEIGHT_UNIT",), "clause") and not h.any_positive("DIET"):
+        present.add("weight_loss_unintentional")
+    if h.near(("INFECTION",), ("REPEAT",)) or len(h.positive("INFECTION")) > 1:
+        present.add("recurrent_chest_infections")
+    if short and h.any_positive("WEAK") and not h.get(*h.BODY):
+        present.add("leg_weakness")  # "weakness" answering our question about the legs
+    # Someone else's heart attack, or an accident years ago, is history, not today's emergency.
+    context = h.get("FAMILY", "LONG_AGO")
+    for key in ("heart_attack_signs", "major_trauma"):
+        hits = [x for x in h.get(key) if not x.negated]
+        if hits and all(any(c.clause == x.clause for c in context) for x in hits):
+            present.discard(key)
     mark("fever", h.any_positive("FEVER"), h.denied("FEVER"))
     if h.any_positive("FEVER") and h.any_positive("CONFUSED", "SEPSIS_OTHER"):
         present.add("sepsis_signs")
@@ -419,7 +438,7 @@ def _symptoms(h: _Hits) -> tuple[set[str], set[str]]:
                 return True
         return False
 
-    mark("night_pain", pain_context(("NIGHT",)), h.denied("NIGHT"))
+    mark("night_pain", pain_context(("NIGHT",)) or h.any_positive("NIGHT_STRONG"), h.denied("NIGHT"))
     mark("worse_lying_in_bed", pain_context(("LYING",), ("BETTER_WORDS",)), h.denied("LYING"))
     mark("pain_at_rest", pain_context(("REST",), ("BETTER_WORDS",)))
     mark("pain_cough_strain", h.near(("COUGH_STRAIN",), ("PAINWORD",), "clause"))
@@ -771,6 +790,9 @@ def analyze(
     hits = _Hits(_find_hits(tokens, index), len(words))
     present, negated = _symptoms(hits)
     folded = fold(text)
+    score = parse_pain_score(text) if _SCORE_RE.search(folded) else None
+    if score is not None and score >= 8:
+        present.add("severe_pain")  # U11: "pain is 10/10"
     return Analysis(
         text=text,
         tokens=tokens,
@@ -780,7 +802,7 @@ def analyze(
         intent=detect_intent(tokens, text, keywords),
         uncertain="unsure" in tokens,
         weeks=parse_weeks(text),
-        pain_score=parse_pain_score(text) if _SCORE_RE.search(folded) else None,
+        pain_score=score,
         trend=parse_trend(text),
         age=None,
     )
