@@ -63,8 +63,15 @@ class RuleAdmin(admin.ModelAdmin):
     search_fields = ("rule_id", "question", "trigger", "source", "extra_phrases")
     readonly_fields = ("rule_id", "question_segments", "updated_at")
     fields = (
-        "rule_id", "tier", "enabled", "question", "question_segments", "trigger", "source",
-        "extra_phrases", "updated_at",
+        "rule_id",
+        "tier",
+        "enabled",
+        "question",
+        "question_segments",
+        "trigger",
+        "source",
+        "extra_phrases",
+        "updated_at",
     )
 
     def get_readonly_fields(self, request, obj=None):
@@ -136,8 +143,22 @@ class ConversationInline(admin.TabularInline):
 
 @admin.register(Person)
 class PersonAdmin(ReadOnlyAdmin):
-    list_display = ("masked", "channel", "kind", "country", "language", "opted_out_at", "created_at")
-    list_filter = ("channel", "kind", "language", "country", ("opted_out_at", admin.EmptyFieldListFilter))
+    list_display = (
+        "masked",
+        "channel",
+        "kind",
+        "country",
+        "language",
+        "opted_out_at",
+        "created_at",
+    )
+    list_filter = (
+        "channel",
+        "kind",
+        "language",
+        "country",
+        ("opted_out_at", admin.EmptyFieldListFilter),
+    )
     search_fields = ("address", "phone")
     inlines = [ConversationInline]
     exclude = ()

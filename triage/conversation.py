@@ -47,13 +47,30 @@ from triage.understanding import (
 KNOWN_SYMPTOMS = frozenset(
     {
         *(k for keys in EMERGENCY_SYMPTOMS.values() for k in keys),
-        "band_like_or_radiating_pain", "cancer_history", "coughing_blood_streaks", "fever",
-        "weight_loss_unintentional", "pain_at_rest", "night_pain", "worse_lying_in_bed",
-        "pain_cough_strain", "pain_deep_breath", "lump_or_deformity", "breathless_at_rest",
-        "injury_or_fall", "osteoporosis_or_steroids", "severe_pain",
-        "not_responding_to_treatment", "persistent_cough", "shortness_of_breath",
-        "fatigue_chronic", "recurrent_chest_infections", "spreading_ribs_chest_shoulder",
-        "appetite_loss", "lower_back", "upper_back",
+        "band_like_or_radiating_pain",
+        "cancer_history",
+        "coughing_blood_streaks",
+        "fever",
+        "weight_loss_unintentional",
+        "pain_at_rest",
+        "night_pain",
+        "worse_lying_in_bed",
+        "pain_cough_strain",
+        "pain_deep_breath",
+        "lump_or_deformity",
+        "breathless_at_rest",
+        "injury_or_fall",
+        "osteoporosis_or_steroids",
+        "severe_pain",
+        "not_responding_to_treatment",
+        "persistent_cough",
+        "shortness_of_breath",
+        "fatigue_chronic",
+        "recurrent_chest_infections",
+        "spreading_ribs_chest_shoulder",
+        "appetite_loss",
+        "lower_back",
+        "upper_back",
     }
 )
 
@@ -145,21 +162,31 @@ class Transition:
     emergency: bool = False
     flags: list[str] = field(default_factory=list)  # unparsed, emergency_while_opted_out
     analysis: Analysis | None = None
+    person: Person = field(default_factory=Person)
 
 
 # ---------------------------------------------------------------- questions
 
 OPTIONS = {
     "urgent_signs": {
-        "A": ("cancer_history",), "B": ("fever",), "C": ("weight_loss_unintentional",),
-        "D": ("night_pain", "pain_at_rest"), "E": ("pain_cough_strain",),
-        "F": ("pain_deep_breath",), "G": ("coughing_blood_streaks",),
-        "H": ("breathless_at_rest",), "I": ("lump_or_deformity",),
+        "A": ("cancer_history",),
+        "B": ("fever",),
+        "C": ("weight_loss_unintentional",),
+        "D": ("night_pain", "pain_at_rest"),
+        "E": ("pain_cough_strain",),
+        "F": ("pain_deep_breath",),
+        "G": ("coughing_blood_streaks",),
+        "H": ("breathless_at_rest",),
+        "I": ("lump_or_deformity",),
     },
     "other_signs": {
-        "A": ("persistent_cough",), "B": ("shortness_of_breath",), "C": ("fatigue_chronic",),
-        "D": ("recurrent_chest_infections",), "E": ("spreading_ribs_chest_shoulder",),
-        "F": ("not_responding_to_treatment",), "G": ("appetite_loss",),
+        "A": ("persistent_cough",),
+        "B": ("shortness_of_breath",),
+        "C": ("fatigue_chronic",),
+        "D": ("recurrent_chest_infections",),
+        "E": ("spreading_ribs_chest_shoulder",),
+        "F": ("not_responding_to_treatment",),
+        "G": ("appetite_loss",),
     },
 }
 EMERGENCY_QUESTIONS = ("emergency_screen", "emergency_more", "cancer_band")
@@ -184,8 +211,10 @@ def _applies(q: str, st: State) -> bool:
     if q == "cancer_band":
         return "cancer_history" in s
     if q == "fall_bones":
-        return st.cause == "fall" and "osteoporosis_or_steroids" not in s and (
-            st.age is None or st.age < 50
+        return (
+            st.cause == "fall"
+            and "osteoporosis_or_steroids" not in s
+            and (st.age is None or st.age < 50)
         )
     if q == "age_smoking":
         if st.age is None:
@@ -196,6 +225,8 @@ def _applies(q: str, st: State) -> bool:
 
 
 def _missing_parts(q: str, st: State) -> list[str]:
+    if q in st.answered:
+        return []
     if q == "pain_now":
         return [p for p, v in (("score", st.pain_score), ("trend", st.trend)) if v is None]
     if q == "history":
@@ -214,7 +245,9 @@ def next_question(st: State, content: Content) -> str | None:
     return None
 
 
-def question_texts(q: str, st: State, content: Content, lang: str, reask: bool = False) -> list[str]:
+def question_texts(
+    q: str, st: State, content: Content, lang: str, reask: bool = False
+) -> list[str]:
     if reask and st.part in (None, "all"):
         return [content.text(f"q.{q}.reask", lang)]
     if st.part and st.part != "all" and q in ("pain_now", "history"):
@@ -238,10 +271,12 @@ def advance(
     content: Content = Content(),
 ) -> Transition:
     st = state if isinstance(state, State) else State.from_dict(state)
-    st = replace(st, answered=list(st.answered), symptoms=list(st.symptoms), reasons=list(st.reasons))
+    st = replace(
+        st, answered=list(st.answered), symptoms=list(st.symptoms), reasons=list(st.reasons)
+    )
     a = analyze(text, extra_phrases=content.extra_phrases, keywords=content.keywords)
     lang = _language(a, person)
-    t = Transition(state=st, language=lang, analysis=a)
+    t = Transition(state=st, language=lang, analysis=a, person=person)
     cancer = "cancer_history" in st.symptoms or "cancer_history" in a.present
     emergency = emergency_rules(a.present, cancer_history=cancer)
 
@@ -294,6 +329,11 @@ def advance(
 
     if st.phase == "new":
         return _start(t, a, content, lang)
+    if not a.tokens and st.phase == "asking" and st.pending and parse_yes_no(text) is None:
+        # A picture, a voice note or an empty text: say we read words, ask again, costs no re-ask.
+        t.replies = [content.text("sys.unreadable", lang)]
+        t.replies += question_texts(st.pending, st, content, lang, reask=st.reasked)
+        return t
     if st.phase == "done":
         key = "sys.after_emergency" if st.tier >= Tier.EMERGENCY else "sys.after_outcome"
         t.replies = [content.text(key, lang)]
@@ -307,7 +347,9 @@ def _language(a: Analysis, person: Person) -> str:
     if a.intent == "lang_en":
         return "en"
     words = [x for x in a.tokens if x.isalpha()]
-    if a.language and (person.language is None or (a.language != person.language and len(words) >= 3)):
+    if a.language and (
+        person.language is None or (a.language != person.language and len(words) >= 3)
+    ):
         return a.language
     return person.language or a.language or "en"
 
@@ -340,7 +382,9 @@ def _absorb(st: State, a: Analysis) -> None:
             st.cause = "none"
 
 
-def _emergency(t: Transition, rule_ids: list[str], person: Person, content: Content, lang: str) -> None:
+def _emergency(
+    t: Transition, rule_ids: list[str], person: Person, content: Content, lang: str
+) -> None:
     st = t.state
     _raise(st, Tier.EMERGENCY, rule_ids)
     st.phase, st.pending, st.part = "done", None, None
@@ -363,7 +407,9 @@ def _start(t: Transition, a: Analysis, content: Content, lang: str) -> Transitio
     return _ask_next(t, content, lang)
 
 
-def _ask_next(t: Transition, content: Content, lang: str, prefix: list[str] | None = None) -> Transition:
+def _ask_next(
+    t: Transition, content: Content, lang: str, prefix: list[str] | None = None
+) -> Transition:
     st = t.state
     facts = st.facts()
     assessment = evaluate(facts, disabled=content.disabled_rules, raised=content.raised)
@@ -371,7 +417,7 @@ def _ask_next(t: Transition, content: Content, lang: str, prefix: list[str] | No
         _raise(st, assessment.tier, [r for r in assessment.rule_ids if r not in ("R01", "R02")])
     if st.tier >= Tier.EMERGENCY:
         fired = [r for r in assessment.rule_ids if r.startswith("E")] or ["E00"]
-        _emergency(t, fired, Person(country=None), content, lang)
+        _emergency(t, fired, t.person, content, lang)
         return t
     q = next_question(st, content)
     replies = list(t.replies) + list(prefix or [])
@@ -410,7 +456,9 @@ _SMOKE_NO = re.compile(
 )
 
 
-def _answer(t: Transition, a: Analysis, text: str, person: Person, content: Content, lang: str) -> Transition:
+def _answer(
+    t: Transition, a: Analysis, text: str, person: Person, content: Content, lang: str
+) -> Transition:
     st = t.state
     q = st.pending or next_question(st, content)
     if q is None:
@@ -539,7 +587,9 @@ def _give_up(t: Transition, q: str, content: Content, lang: str) -> Transition:
         st.unclear_emergency = True
         prefix = [content.text("sys.safety_net", lang)]
     elif q in OPTIONS:
-        _raise(st, can_reach(SERVES[q], content.raised), ["F03"])
+        # The worst non-emergency answer this question has, never EMERGENCY: 911 for an
+        # unreadable reply would teach people to ignore it.
+        _raise(st, min(can_reach(SERVES[q], content.raised), Tier.URGENT), ["F03"])
     else:
         _assume_worst(st, q)
     t.replies = []

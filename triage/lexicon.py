@@ -14,6 +14,30 @@ from __future__ import annotations
 # negation word is part of the symptom: "can't feel my legs" is numbness, "no control of my
 # bladder" is incontinence, "physio didn't help" is a treatment failure. Longest first wins.
 REWRITES: dict[str, str] = {
+    "not really sure": "unsure",
+    "not at all sure": "unsure",
+    "not too sure": "unsure",
+    "not so sure": "unsure",
+    "not entirely sure": "unsure",
+    "not quite sure": "unsure",
+    "im not sure": "unsure",
+    "no clue": "unsure",
+    "not a clue": "unsure",
+    "do not know": "unsure",
+    "no lo se": "unsure",
+    "absolutely not": "no",
+    "definitely not": "no",
+    "of course not": "no",
+    "certainly not": "no",
+    "not at all": "no",
+    "isnt getting any better": "notbetter",
+    "not getting any better": "notbetter",
+    "not really improving": "notbetter",
+    "not really getting better": "notbetter",
+    "not any better": "notbetter",
+    "no mejora nada": "notbetter",
+    "no idea": "unsure",
+    "ni idea": "unsure",
     "not just": "not",
     "more than just": "not",
     "more than a few": "not",
@@ -153,7 +177,6 @@ REWRITES: dict[str, str] = {
     "isnt improving": "notbetter",
     "hasnt improved": "notbetter",
     "hasnt got better": "notbetter",
-    "not any better": "notbetter",
     "not worse": "notworse",
     "no worse": "notworse",
     "isnt worse": "notworse",
@@ -220,7 +243,6 @@ REWRITES: dict[str, str] = {
     "de la nada": "suddenly",
     "de repente": "suddenly",
     "de golpe": "suddenly",
-    "ni idea": "noreason",
 }
 
 # Texting shorthand expanded token by token.

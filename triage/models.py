@@ -37,7 +37,9 @@ class Person(models.Model):
         OTHER = "other", "Not a phone number"
 
     address = models.CharField(max_length=64, unique=True, help_text="As Twilio sends it in From.")
-    phone = models.CharField(max_length=32, blank=True, help_text="E.164 when it is a phone number.")
+    phone = models.CharField(
+        max_length=32, blank=True, help_text="E.164 when it is a phone number."
+    )
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.SMS)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.PHONE)
     country = models.CharField(max_length=2, blank=True, help_text="Region of the number.")
@@ -153,7 +155,9 @@ class ContentMessage(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["key", "language"], name="one_text_per_key_language")]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "language"], name="one_text_per_key_language")
+        ]
         ordering = ["category", "key", "language"]
         verbose_name = "message text"
 
@@ -180,7 +184,9 @@ class AnswerWord(models.Model):
     meaning = models.CharField(max_length=8, choices=Meaning.choices)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["language", "phrase"], name="one_meaning_per_phrase")]
+        constraints = [
+            models.UniqueConstraint(fields=["language", "phrase"], name="one_meaning_per_phrase")
+        ]
         ordering = ["language", "meaning", "phrase"]
 
     def __str__(self) -> str:
@@ -233,6 +239,15 @@ class Rule(models.Model):
     def __str__(self) -> str:
         return self.rule_id
 
+    def save(self, *args, **kwargs):
+        self.clean()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.is_emergency:
+            raise ValidationError("Emergency rules cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
     @property
     def is_emergency(self) -> bool:
         return self.rule_id in EMERGENCY_RULE_IDS
@@ -243,12 +258,3 @@ class Rule(models.Model):
             raise ValidationError({"tier": f"{self.rule_id} cannot be lower than {floor.name}."})
         if self.is_emergency and not self.enabled:
             raise ValidationError({"enabled": "Emergency rules are a safety floor: always on."})
-
-    def save(self, *args, **kwargs):
-        self.clean()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        if self.is_emergency:
-            raise ValidationError("Emergency rules cannot be deleted.")
-        return super().delete(*args, **kwargs)

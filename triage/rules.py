@@ -113,9 +113,7 @@ def emergency_rules(present: Iterable[str], cancer_history: bool = False) -> lis
     """The EMERGENCY rule ids that these symptoms trigger on their own (F01 screen)."""
     present = frozenset(present)
     fired = [rid for rid, keys in EMERGENCY_SYMPTOMS.items() if present & keys]
-    if "band_like_or_radiating_pain" in present and (
-        cancer_history or "cancer_history" in present
-    ):
+    if "band_like_or_radiating_pain" in present and (cancer_history or "cancer_history" in present):
         fired.append("E10")
     return sorted(fired)
 
@@ -141,8 +139,10 @@ def triggered(facts: Facts) -> list[str]:
     if "spreading_ribs_chest_shoulder" in s and not_improving:
         fired.append("S07")
     n_ng12 = len(s & NG12_SYMPTOMS)
-    if facts.age is not None and facts.age >= 40 and (
-        n_ng12 >= 2 or (facts.ever_smoked and n_ng12 >= 1)
+    if (
+        facts.age is not None
+        and facts.age >= 40
+        and (n_ng12 >= 2 or (facts.ever_smoked and n_ng12 >= 1))
     ):
         fired.append("S08")
     if age50 and not_improving:
@@ -176,7 +176,9 @@ def evaluate(
     return Assessment(top, tuple(rid for rid in fired if tiers[rid] == top))
 
 
-def can_reach(rule_ids: Iterable[str], raised: Mapping[str, Tier | str | int] | None = None) -> Tier:
+def can_reach(
+    rule_ids: Iterable[str], raised: Mapping[str, Tier | str | int] | None = None
+) -> Tier:
     """The highest tier any of these rules can give (to skip questions that cannot matter)."""
     tiers = [RULE_TIERS[r] for r in rule_ids if r in RULE_TIERS]
     for rid, tier in (raised or {}).items():

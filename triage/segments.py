@@ -29,7 +29,9 @@ class SegmentInfo:
 
 def segment_info(text: str) -> SegmentInfo:
     text = text or ""
-    non_gsm = tuple(dict.fromkeys(c for c in text if c not in GSM7_BASIC and c not in GSM7_EXTENDED))
+    non_gsm = tuple(
+        dict.fromkeys(c for c in text if c not in GSM7_BASIC and c not in GSM7_EXTENDED)
+    )
     if not non_gsm:
         length = sum(2 if c in GSM7_EXTENDED else 1 for c in text)
         segments = 1 if length <= 160 else -(-length // 153)

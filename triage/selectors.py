@@ -24,8 +24,13 @@ RULE_SYMPTOM: dict[str, str] = {
     for table in (EMERGENCY_SYMPTOMS, URGENT_SYMPTOMS, SOON_SYMPTOMS)
     for rid, keys in table.items()
 }
-RULE_SYMPTOM.update({"E10": "band_like_or_radiating_pain", "U08": "injury_or_fall",
-                     "S07": "spreading_ribs_chest_shoulder"})
+RULE_SYMPTOM.update(
+    {
+        "E10": "band_like_or_radiating_pain",
+        "U08": "injury_or_fall",
+        "S07": "spreading_ribs_chest_shoulder",
+    }
+)
 
 
 def content_version() -> int:
@@ -52,7 +57,9 @@ def _content_from_db() -> Content:
     messages: dict[str, dict[str, str]] = {}
     for key, language, text in ContentMessage.objects.values_list("key", "language", "text"):
         messages.setdefault(key, {})[language] = text
-    words = {phrase: meaning for phrase, meaning in AnswerWord.objects.values_list("phrase", "meaning")}
+    words = {
+        phrase: meaning for phrase, meaning in AnswerWord.objects.values_list("phrase", "meaning")
+    }
     keywords = dict(Keyword.objects.values_list("phrase", "action"))
     extra: dict[str, list[str]] = {}
     disabled, raised = set(), {}

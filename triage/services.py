@@ -133,7 +133,9 @@ def _save_inbound(inbound: Message) -> bool:
 def _person_locked(address: str) -> Person:
     try:
         with transaction.atomic():
-            person, _ = Person.objects.get_or_create(address=address, defaults=person_classify(address))
+            person, _ = Person.objects.get_or_create(
+                address=address, defaults=person_classify(address)
+            )
     except IntegrityError:  # created by a concurrent request a moment ago
         person = Person.objects.get(address=address)
     return Person.objects.select_for_update().get(pk=person.pk)

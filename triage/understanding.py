@@ -157,8 +157,9 @@ _REWRITES = _rewrite_table()
 _ANSWER_LEADS = frozenset({"no", "nope", "nah", "yes", "yeah", "yep", "si", "yup"})
 # Only before these does an opening "no" answer a question rather than negate what follows:
 # "no my legs are numb" is an answer, "no numbness" and Spanish "no me falta el aire" negate.
-_NEW_STATEMENT = frozenset({"i", "my", "im", "its", "it", "but", "the", "they", "just", "we",
-                            "she", "pero", "mis", "mi"})
+_NEW_STATEMENT = frozenset(
+    {"i", "my", "im", "its", "it", "but", "the", "they", "just", "we", "she", "pero", "mis", "mi"}
+)
 
 
 def tokenize(text: str) -> tuple[str, ...]:
@@ -245,7 +246,10 @@ _CLAUSE_MARKERS = frozenset(
 
 
 _BODY_WORDS = frozenset(
-    w for name in ("LEG", "SADDLE", "ARM_FACE", "CHEST") for p in lexicon.CLASSES[name] for w in p.split()
+    w
+    for name in ("LEG", "SADDLE", "ARM_FACE", "CHEST")
+    for p in lexicon.CLASSES[name]
+    for w in p.split()
 )
 
 
@@ -283,7 +287,9 @@ def _find_hits(tokens: tuple[str, ...], index) -> list[Hit]:
             if tuple(tokens[i : i + len(words)]) != words:
                 continue
             hits.append(
-                Hit(label, i, i + len(words), _negated(tokens, clauses, i), sentences[i], clauses[i])
+                Hit(
+                    label, i, i + len(words), _negated(tokens, clauses, i), sentences[i], clauses[i]
+                )
             )
     return hits
 
@@ -395,7 +401,9 @@ def _symptoms(h: _Hits) -> tuple[set[str], set[str]]:
     if h.denied("BREATH_SEVERE", "BREATH_MILD"):
         negated.add("sudden_severe_breathlessness")
     if "heart_attack_signs" in present and present & {
-        "sudden_severe_breathlessness", "breathless_at_rest", "shortness_of_breath"
+        "sudden_severe_breathlessness",
+        "breathless_at_rest",
+        "shortness_of_breath",
     }:
         present.add("chest_pain_with_sob")
 
@@ -408,7 +416,10 @@ def _symptoms(h: _Hits) -> tuple[set[str], set[str]]:
 
     if "tearing_pain_sudden" in present and h.get("MUSCLE_TEAR"):
         present.discard("tearing_pain_sudden")  # "tore a muscle lifting" is a strain
-    mark("tearing_pain_sudden", h.near(("SEVERE",), ("SUDDEN",)) and h.any_positive("PAINWORD", "SEVERE"))
+    mark(
+        "tearing_pain_sudden",
+        h.near(("SEVERE",), ("SUDDEN",)) and h.any_positive("PAINWORD", "SEVERE"),
+    )
 
     if h.near(("NOCONTROL",), ("BLADDER_BOWEL",)):
         present.add("bladder_bowel_control_loss")
@@ -438,7 +449,9 @@ def _symptoms(h: _Hits) -> tuple[set[str], set[str]]:
                 return True
         return False
 
-    mark("night_pain", pain_context(("NIGHT",)) or h.any_positive("NIGHT_STRONG"), h.denied("NIGHT"))
+    mark(
+        "night_pain", pain_context(("NIGHT",)) or h.any_positive("NIGHT_STRONG"), h.denied("NIGHT")
+    )
     mark("worse_lying_in_bed", pain_context(("LYING",), ("BETTER_WORDS",)), h.denied("LYING"))
     mark("pain_at_rest", pain_context(("REST",), ("BETTER_WORDS",)))
     mark("pain_cough_strain", h.near(("COUGH_STRAIN",), ("PAINWORD",), "clause"))
@@ -456,8 +469,6 @@ def _symptoms(h: _Hits) -> tuple[set[str], set[str]]:
     if present & {"no_clear_cause"} and "clear_mechanical_cause" in present:
         present.discard("clear_mechanical_cause")
     return present, negated - present
-
-
 
 
 # ---------------------------------------------------------------- keywords and language
@@ -579,12 +590,41 @@ _NO = frozenset(
     """n no nope nah naw noo nooo nop nay none nothing neither never negative nada ninguno
     ninguna ningun nel tampoco""".split()
 )
-_YES_PHRASES = ("i do", "i have", "i am", "it is", "i did", "of course", "por supuesto",
-                "asi es", "a little", "a bit", "kind of", "sort of", "un poco", "a veces",
-                "mas o menos", "i guess so")
-_NO_PHRASES = ("not really", "i dont", "i do not", "i havent", "i have not", "dont think so",
-               "not at all", "no tengo", "para nada", "de ninguna manera", "all good",
-               "im fine", "i am fine", "im ok", "i am ok")
+_YES_PHRASES = (
+    "i do",
+    "i have",
+    "i am",
+    "it is",
+    "i did",
+    "of course",
+    "por supuesto",
+    "asi es",
+    "a little",
+    "a bit",
+    "kind of",
+    "sort of",
+    "un poco",
+    "a veces",
+    "mas o menos",
+    "i guess so",
+)
+_NO_PHRASES = (
+    "not really",
+    "i dont",
+    "i do not",
+    "i havent",
+    "i have not",
+    "dont think so",
+    "not at all",
+    "no tengo",
+    "para nada",
+    "de ninguna manera",
+    "all good",
+    "im fine",
+    "i am fine",
+    "im ok",
+    "i am ok",
+)
 _UNSURE = frozenset({"unsure", "perhaps", "possibly", "hmm", "hm"})
 _YES_EMOJI = ("👍", "✅", "✔", "👌")
 _NO_EMOJI = ("👎", "❌", "✖", "🚫")
@@ -624,19 +664,73 @@ def parse_yes_no(text: str, words: Mapping[str, str] | None = None) -> str | Non
 
 
 _NUMBER_WORDS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a": 1, "an": 1,
-    "couple": 2, "few": 3, "several": 3,
-    "cero": 0, "uno": 1, "un": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5,
-    "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12,
-    "par": 2, "unos": 3, "unas": 3, "varios": 3, "varias": 3,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "a": 1,
+    "an": 1,
+    "couple": 2,
+    "few": 3,
+    "several": 3,
+    "cero": 0,
+    "uno": 1,
+    "un": 1,
+    "una": 1,
+    "dos": 2,
+    "tres": 3,
+    "cuatro": 4,
+    "cinco": 5,
+    "seis": 6,
+    "siete": 7,
+    "ocho": 8,
+    "nueve": 9,
+    "diez": 10,
+    "once": 11,
+    "doce": 12,
+    "par": 2,
+    "unos": 3,
+    "unas": 3,
+    "varios": 3,
+    "varias": 3,
 }
 _UNIT_WEEKS = {
-    "day": 1 / 7, "days": 1 / 7, "d": 1 / 7, "dia": 1 / 7, "dias": 1 / 7,
-    "week": 1, "weeks": 1, "w": 1, "wk": 1, "wks": 1, "semana": 1, "semanas": 1,
-    "month": 4.345, "months": 4.345, "mo": 4.345, "mos": 4.345, "mes": 4.345,
-    "meses": 4.345, "year": 52.18, "years": 52.18, "yr": 52.18, "ano": 52.18, "anos": 52.18,
-    "hour": 1 / 168, "hours": 1 / 168, "hora": 1 / 168, "horas": 1 / 168,
+    "day": 1 / 7,
+    "days": 1 / 7,
+    "d": 1 / 7,
+    "dia": 1 / 7,
+    "dias": 1 / 7,
+    "week": 1,
+    "weeks": 1,
+    "w": 1,
+    "wk": 1,
+    "wks": 1,
+    "semana": 1,
+    "semanas": 1,
+    "month": 4.345,
+    "months": 4.345,
+    "mo": 4.345,
+    "mos": 4.345,
+    "mes": 4.345,
+    "meses": 4.345,
+    "year": 52.18,
+    "years": 52.18,
+    "yr": 52.18,
+    "ano": 52.18,
+    "anos": 52.18,
+    "hour": 1 / 168,
+    "hours": 1 / 168,
+    "hora": 1 / 168,
+    "horas": 1 / 168,
 }
 _DURATION_RE = re.compile(
     r"(\d+(?:\.\d+)?|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
@@ -688,8 +782,20 @@ def parse_pain_score(text: str) -> int | None:
         if 0 <= value <= 10:
             return value
     for tok in tokenize(without_durations):
-        if tok in _NUMBER_WORDS and tok not in ("a", "an", "un", "una", "few", "couple", "par",
-                                                 "unos", "unas", "several", "varios", "varias"):
+        if tok in _NUMBER_WORDS and tok not in (
+            "a",
+            "an",
+            "un",
+            "una",
+            "few",
+            "couple",
+            "par",
+            "unos",
+            "unas",
+            "several",
+            "varios",
+            "varias",
+        ):
             value = _NUMBER_WORDS[tok]
             if value <= 10:
                 return value
@@ -703,7 +809,7 @@ _AGE_RES = (
 
 
 def parse_age(text: str) -> int | None:
-    """Age in years: "I'm 45", "52 years old", "tengo 52 años", or a bare number beside a duration."""
+    """Age in years: "I'm 45", "52 years old", "tengo 52 años", or a number beside a duration."""
     folded = fold(text)
     for pattern in _AGE_RES:
         m = pattern.search(folded)
@@ -716,16 +822,28 @@ def parse_age(text: str) -> int | None:
 
 
 _TREND_WORDS = {
-    BETTER: frozenset("""better improving improved improves easing eased easier less mejor
-        mejorando mejora mejorado notworse""".split()),
+    BETTER: frozenset(
+        """better improving improved improves easing eased easier less mejor
+        mejorando mejora mejorado notworse""".split()
+    ),
     SAME: frozenset("""same unchanged stable steady igual mismo notbetter""".split()),
-    WORSE: frozenset("""worse worsening worst increasing peor empeorando empeora empeorado
-        keeps""".split()),
+    WORSE: frozenset(
+        """worse worsening worst increasing peor empeorando empeora empeorado
+        keeps""".split()
+    ),
 }
 _TREND_PHRASES = (
-    ("no change", SAME), ("not changed", SAME), ("hasnt changed", SAME), ("about the same", SAME),
-    ("sigue igual", SAME), ("lo mismo", SAME), ("cada vez peor", WORSE), ("mas fuerte", WORSE),
-    ("getting worse", WORSE), ("going away", BETTER), ("a bit better", BETTER),
+    ("no change", SAME),
+    ("not changed", SAME),
+    ("hasnt changed", SAME),
+    ("about the same", SAME),
+    ("sigue igual", SAME),
+    ("lo mismo", SAME),
+    ("cada vez peor", WORSE),
+    ("mas fuerte", WORSE),
+    ("getting worse", WORSE),
+    ("going away", BETTER),
+    ("a bit better", BETTER),
 )
 
 
@@ -745,19 +863,25 @@ def parse_trend(text: str) -> str | None:
 
 _OPTION_TOKEN_RE = re.compile(r"^[a-z]$")
 _NONE_WORDS = frozenset(
-    {"none", "no", "nope", "nothing", "nah", "neither", "ninguno", "ninguna", "nada", "0", "n"}
+    {"none", "no", "nope", "nothing", "nah", "neither", "ninguno", "ninguna", "nada", "0", "n", "non"}
 )
 
 
 def parse_options(text: str, letters: str) -> frozenset[str] | None:
-    """Letters chosen from a list ("A C", "a,c", "ac", "1 3"); empty set for NONE; None if unclear."""
+    """Letters chosen from a list ("A C", "a,c", "ac", "1 3"); empty set for NONE; else None."""
     folded = fold(text)
     folded = re.sub(r"\b(and|y|&|or|o|plus|also|tambien)\b", " ", folded)
     tokens = re.findall(r"[a-z0-9]+", folded)
     if not tokens:
         return None
-    if all(t in _NONE_WORDS or t in ("of", "them", "those", "these", "de", "esos", "esas", "the", "above")
-           for t in tokens) and tokens[0] in _NONE_WORDS:
+    if (
+        all(
+            t in _NONE_WORDS
+            or t in ("of", "them", "those", "these", "de", "esos", "esas", "the", "above")
+            for t in tokens
+        )
+        and tokens[0] in _NONE_WORDS
+    ):
         return frozenset()
     chosen: set[str] = set()
     for tok in tokens:
@@ -765,8 +889,14 @@ def parse_options(text: str, letters: str) -> frozenset[str] | None:
             chosen.add(letters[int(tok) - 1])
         elif _OPTION_TOKEN_RE.match(tok) and tok.upper() in letters:
             chosen.add(tok.upper())
-        elif tok.isalpha() and len(tok) <= len(letters) and all(c.upper() in letters for c in tok) \
-                and len(set(tok)) == len(tok) and tok not in VOCAB and tok not in ("a", "i"):
+        elif (
+            tok.isalpha()
+            and len(tok) <= len(letters)
+            and all(c.upper() in letters for c in tok)
+            and len(set(tok)) == len(tok)
+            and tok not in VOCAB
+            and tok not in ("a", "i")
+        ):
             chosen.update(c.upper() for c in tok)  # "ace" typed without spaces
         else:
             return None
@@ -821,7 +951,23 @@ def describe(analysis: Analysis) -> dict[str, object]:
 
 
 __all__ = [
-    "Analysis", "analyze", "describe", "detect_intent", "detect_language", "fold",
-    "parse_age", "parse_options", "parse_pain_score", "parse_trend", "parse_weeks",
-    "parse_yes_no", "tokenize", "YES", "NO", "UNSURE", "BETTER", "SAME", "WORSE",
+    "Analysis",
+    "analyze",
+    "describe",
+    "detect_intent",
+    "detect_language",
+    "fold",
+    "parse_age",
+    "parse_options",
+    "parse_pain_score",
+    "parse_trend",
+    "parse_weeks",
+    "parse_yes_no",
+    "tokenize",
+    "YES",
+    "NO",
+    "UNSURE",
+    "BETTER",
+    "SAME",
+    "WORSE",
 ]

@@ -65,7 +65,9 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
         num_media = max(0, min(int(request.POST.get("NumMedia") or 0), MAX_MEDIA))
     except ValueError:
         return bad_request("NumMedia is not a number")
-    media = [request.POST[f"MediaUrl{i}"] for i in range(num_media) if f"MediaUrl{i}" in request.POST]
+    media = [
+        request.POST[f"MediaUrl{i}"] for i in range(num_media) if f"MediaUrl{i}" in request.POST
+    ]
     body = (request.POST.get("Body") or "").replace("\x00", "")
     result = conversation_handle_inbound(
         sid=sid, address=sender, body=body, num_media=num_media, media_urls=media
