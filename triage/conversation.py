@@ -496,16 +496,16 @@ def _answer(
                         st.symptoms.append(s)
             st.answered.append(q)
     elif q == "pain_now":
+        before = len(_missing_parts(q, st))
         if st.pain_score is None:
             score = parse_pain_score(text)
             if score is not None and not (st.part == "trend"):
                 st.pain_score = score
         if st.trend is None:
             st.trend = parse_trend(text)
-        understood = not _missing_parts(q, st) or (
-            st.part is None and len(_missing_parts(q, st)) < 2
-        )
+        understood = len(_missing_parts(q, st)) < before
     elif q == "history":
+        before = len(_missing_parts(q, st))
         if st.weeks is None:
             st.weeks = parse_weeks(text)
         if st.age is None and (st.part in (None, "age")):
@@ -513,9 +513,7 @@ def _answer(
         if st.cause is None and (a.uncertain or parse_yes_no(text, words) in (NO, UNSURE)):
             if st.part == "cause":
                 st.cause = "none"
-        understood = not _missing_parts(q, st) or (
-            st.part is None and len(_missing_parts(q, st)) < 2
-        )
+        understood = len(_missing_parts(q, st)) < before
     elif q == "fall_bones":
         ans = parse_yes_no(text, words)
         if ans in (YES, NO):
@@ -553,12 +551,10 @@ def _answer(
             return t
         return _give_up(t, q, content, lang)
     if q in ("pain_now", "history") and _missing_parts(q, st):
-        if not st.reasked:
-            st.reasked = True
-            st.part = _missing_parts(q, st)[0]
-            t.replies = question_texts(q, st, content, lang)
-            return t
-        _assume_worst(st, q)
+        # Progress: ask only for what is still missing ("41" -> "and how long...?").
+        st.part = _missing_parts(q, st)[0]
+        t.replies = question_texts(q, st, content, lang)
+        return t
     if q == "age_smoking" and q not in st.answered:
         _assume_worst(st, q)
     return _ask_next(t, content, lang)

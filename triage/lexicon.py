@@ -313,6 +313,7 @@ SHORTHAND: dict[str, str] = {
 # is denied. Deliberately excludes "cant"/"unable": those are usually the symptom itself.
 NEGATION_CUES: frozenset[str] = frozenset(
     """no not dont doesnt didnt havent hasnt hadnt isnt arent wasnt werent never none nor
+    wouldnt
     neither without denies deny negative nothing free nope nah
     sin ni nunca tampoco ningun ninguna ninguno nada jamas""".split()
 )
@@ -758,5 +759,8 @@ COMMON_WORDS: frozenset[str] = frozenset(
     pierna noche nada nadie nunca ahora hasta desde donde cuando como porque hola gracias
     sangre sangro siento sientes ayuda ayudar hacer hecho dicho tripping tripped tripe
     cancel cancelled canceled quit unstop stopall optout unsubscribe revoke start
-    restart reset info help ayuda paint painting painted""".split()
+    restart reset info help ayuda paint painting painted menos mismo misma todos todas
+    pues bueno buena entonces antes despues luego siempre tanto otro otra mejor bien casi
+    algo mucho mucha poquito manos mano lados lado hombre mujer gente parte partes veces
+    while wanna gonna gotta kinda sorta lately really""".split()
 )

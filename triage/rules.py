@@ -163,7 +163,7 @@ def evaluate(
     `disabled` rule ids are ignored unless they are EMERGENCY rules (the safety floor);
     `raised` maps rule ids to a tier, used only when it is higher than the table's.
     """
-    off = frozenset(disabled) - EMERGENCY_RULE_IDS
+    off = frozenset(disabled) - EMERGENCY_RULE_IDS - {"F03"}
     tiers = dict(RULE_TIERS)
     for rid, tier in (raised or {}).items():
         if rid in tiers:

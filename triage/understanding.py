@@ -651,6 +651,10 @@ def parse_yes_no(text: str, words: Mapping[str, str] | None = None) -> str | Non
             return meaning
     if "unsure" in tokens[:4] or tokens[0] in _UNSURE:
         return UNSURE
+    # "no, only sometimes": partly is yes for a warning sign.
+    if any(p in f" {joined} " for p in (" sometimes ", " a veces ", " a little ", " a bit ",
+                                         " kinda ", " kind of ", " un poco ", " mas o menos ")):
+        return YES
     if any(joined == p or joined.startswith(p + " ") for p in _NO_PHRASES):
         return NO
     if any(joined == p or joined.startswith(p + " ") for p in _YES_PHRASES):
@@ -869,7 +873,16 @@ _NONE_WORDS = frozenset(
 
 def parse_options(text: str, letters: str) -> frozenset[str] | None:
     """Letters chosen from a list ("A C", "a,c", "ac", "1 3"); empty set for NONE; else None."""
-    folded = fold(text)
+    chosen = _parse_letters(fold(text), letters)
+    if chosen is None:
+        # "a, tos desde hace un mes": letters first, then an explanation
+        head = re.match(r"^\s*((?:[a-z]\b[\s,&/]*)+?)\s*[,:;.\-]\s+\S", fold(text))
+        if head:
+            chosen = _parse_letters(head.group(1), letters)
+    return chosen
+
+
+def _parse_letters(folded: str, letters: str) -> frozenset[str] | None:
     folded = re.sub(r"\b(and|y|&|or|o|plus|also|tambien)\b", " ", folded)
     tokens = re.findall(r"[a-z0-9]+", folded)
     if not tokens:

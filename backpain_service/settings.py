@@ -1,0 +1,150 @@
+"""Django settings for BackCheck, read only from environment variables.
+
+README.md lists every variable. The parsing lives in backpain_service/env.py so
+that a bad value stops start-up with an error naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from backpain_service import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+ENV = os.environ
+
+# Core ----------------------------------------------------------------------
+
+DEBUG = env.env_bool(ENV, "DEBUG", default=False)
+SECRET_KEY = env.secret_key(ENV, debug=DEBUG)
+ALLOWED_HOSTS = env.env_list(
+    ENV, "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"]
+)
+CSRF_TRUSTED_ORIGINS = [
+    env.check_url("CSRF_TRUSTED_ORIGINS", origin, ("http", "https"))
+    for origin in env.env_list(ENV, "CSRF_TRUSTED_ORIGINS")
+]
+
+if env.env_bool(ENV, "TRUST_X_FORWARDED_PROTO", default=False):
+    # Only safe when a proxy we control overwrites these headers on every request.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "triage.apps.TriageConfig",
+    "reminders.apps.RemindersConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "backpain_service.urls"
+WSGI_APPLICATION = "backpain_service.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Data stores -----------------------------------------------------------------
+
+_default_database_url = f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"
+DATABASE_URL = env.env_str(ENV, "DATABASE_URL") or _default_database_url
+if DATABASE_URL == _default_database_url:
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+DATABASES = {"default": env.database_config(DATABASE_URL)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.env_url(ENV, "REDIS_URL", ("redis", "rediss"))
+CACHES = {"default": env.cache_config(REDIS_URL)}
+
+# Celery (read by backpain_service/celery.py through the CELERY_ namespace) ---
+
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Without Redis there is no worker to consume the in-memory queue, so run tasks
+# inline; that keeps `python3 dev.py run` complete without extra processes.
+CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
+CELERY_TASK_EAGER_PROPAGATES = True
+# A task is acknowledged only once it finished, so a worker killed mid-send
+# hands the task to another worker instead of losing it.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+# Periodic tasks (e.g. the reminders app's due check-ins) go here.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+
+# SMS and Twilio --------------------------------------------------------------
+
+SMS_BACKEND_CLASS = env.sms_backend_class(ENV)
+TWILIO_ACCOUNT_SID = env.env_str(ENV, "TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env.env_str(ENV, "TWILIO_AUTH_TOKEN")
+TWILIO_FROM_NUMBER = env.env_str(ENV, "TWILIO_FROM_NUMBER")
+TWILIO_MESSAGING_SERVICE_SID = env.env_str(ENV, "TWILIO_MESSAGING_SERVICE_SID")
+TWILIO_API_URL = env.env_url(
+    ENV, "TWILIO_API_URL", ("http", "https"), default="https://api.twilio.com"
+)
+TWILIO_TIMEOUT = env.env_float(ENV, "TWILIO_TIMEOUT", default=10.0)
+TWILIO_WEBHOOK_BASE_URL = env.origin_url(ENV, "TWILIO_WEBHOOK_BASE_URL")
+TWILIO_VALIDATE_SIGNATURE = env.validate_signature(ENV, debug=DEBUG)
+
+SERVICE_NAME = env.env_str(ENV, "SERVICE_NAME", "BackCheck")
+SUPPORT_CONTACT = env.env_str(ENV, "SUPPORT_CONTACT", "help@backcheck.example")
+
+# Internationalisation and static files ----------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# Logging ---------------------------------------------------------------------
+
+LOG_LEVEL = env.log_level(ENV)
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Replaces Django's own console handler, which would print every line twice.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # Twilio's client logs a dozen lines of headers at INFO for every API call.
+        "twilio": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Developer entry point that needs nothing but Python 3.11+ (standard library only).
+
+    python3 dev.py run [--port 8000]    migrate, then serve on http://127.0.0.1:8000
+    python3 dev.py test [pytest args]   run the test suite
+    python3 dev.py chat +15551230000    text the service from the terminal
+    python3 dev.py manage <command>     any manage.py command, e.g. createsuperuser
+
+Each command first creates .venv and installs the project into it, re-installing
+only when pyproject.toml changed since the last install.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PYPROJECT = ROOT / "pyproject.toml"
+STAMP = VENV / ".backcheck-installed"
+
+USAGE = """\
+usage: python3 dev.py <command> [args]
+
+commands:
+  run [--port N]        migrate, then run the service on http://127.0.0.1:8000
+  test [pytest args]    run the tests (exit status is pytest's)
+  chat PHONE            chat with the service in the terminal, e.g. chat +15551230000
+  manage ARGS           run any manage.py command, e.g. manage createsuperuser
+"""
+
+
+def say(message: str) -> None:
+    print(f"[dev.py] {message}", flush=True)
+
+
+def venv_python() -> Path:
+    if os.name == "nt":
+        return VENV / "Scripts" / "python.exe"
+    return VENV / "bin" / "python"
+
+
+def ensure_venv() -> None:
+    if venv_python().exists():
+        return
+    say(f"Creating a virtual environment in {VENV} ...")
+    venv.EnvBuilder(with_pip=True).create(VENV)
+
+
+def ensure_installed() -> None:
+    ensure_venv()
+    wanted = hashlib.sha256(PYPROJECT.read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text().strip() == wanted:
+        return
+    say("Installing backcheck and its dependencies into .venv (pyproject.toml changed) ...")
+    status = subprocess.call(
+        [str(venv_python()), "-m", "pip", "install", "--disable-pip-version-check", "-e", ".[dev]"],
+        cwd=ROOT,
+    )
+    if status != 0:
+        say("pip install failed; fix the error above and run the command again.")
+        say(f"(If .venv itself is broken, delete {VENV} and retry.)")
+        sys.exit(status)
+    # Written only after a successful install, so a failed one is retried next time.
+    STAMP.write_text(wanted + "\n")
+
+
+def dev_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    # Settings default to DEBUG=false for safety in production; locally we want
+    # the insecure dev SECRET_KEY and runserver's static files.
+    env.setdefault("DEBUG", "true")
+    return env
+
+
+def run_python(args: Sequence[str], env: dict[str, str] | None = None) -> int:
+    try:
+        return subprocess.call([str(venv_python()), *args], cwd=ROOT, env=env)
+    except KeyboardInterrupt:
+        return 130
+
+
+def manage(args: Sequence[str], env: dict[str, str]) -> int:
+    return run_python(["manage.py", *args], env=env)
+
+
+def migrate(env: dict[str, str], quiet: bool = False) -> None:
+    say("Applying database migrations ...")
+    status = manage(["migrate", "--noinput", *(["--verbosity", "0"] if quiet else [])], env)
+    if status != 0:
+        say("migrate failed; see the error above.")
+        sys.exit(status)
+
+
+def cmd_run(args: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python3 dev.py run")
+    parser.add_argument("--port", type=int, default=8000)
+    options = parser.parse_args(args)
+    env = dev_environment()
+    if not env.get("DATABASE_URL"):
+        say("DATABASE_URL is not set: using SQLite at var/db.sqlite3")
+    migrate(env)
+    say(f"Starting BackCheck on http://127.0.0.1:{options.port}/ (admin at /admin/; Ctrl-C stops)")
+    return manage(["runserver", f"127.0.0.1:{options.port}"], env)
+
+
+def cmd_test(args: Sequence[str]) -> int:
+    # Tests get their own settings overrides (backpain_service/testenv.py), not dev ones.
+    return run_python(["-m", "pytest", *args], env=dict(os.environ))
+
+
+def cmd_chat(args: Sequence[str]) -> int:
+    env = dev_environment()
+    # Quiet, so the conversation is not buried under migration output.
+    migrate(env, quiet=True)
+    return manage(["chat", *args], env)
+
+
+def cmd_manage(args: Sequence[str]) -> int:
+    return manage(args, dev_environment())
+
+
+COMMANDS = {"run": cmd_run, "test": cmd_test, "chat": cmd_chat, "manage": cmd_manage}
+
+
+def main(argv: Sequence[str]) -> int:
+    # Checked at run time: this file is run by whichever python3 is on PATH.
+    if sys.version_info < (3, 11):  # noqa: UP036
+        print("BackCheck needs Python 3.11 or newer.", file=sys.stderr)
+        return 2
+    if not argv or argv[0] not in COMMANDS:
+        print(USAGE, file=sys.stderr)
+        return 0 if argv and argv[0] in ("-h", "--help", "help") else 2
+    ensure_installed()
+    return COMMANDS[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,147 @@
+"""Shared fixtures: SMS (fake Twilio server, locmem outbox), Redis, and guards.
+
+Guards that apply to every test:
+- settings come from backpain_service/testenv.py: SMS_BACKEND=locmem, no real
+  Twilio credentials, TWILIO_API_URL on a closed local port;
+- any HTTP request to a *.twilio.com host fails the test;
+- Celery tasks run inline, with or without REDIS_URL;
+- with CI=true the session stops unless Postgres (DATABASE_URL) and Redis
+  (REDIS_URL) are configured and reachable, so CI never passes by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from twilio.http.http_client import TwilioHttpClient
+
+from tests.fake_twilio import FakeTwilio
+from triage.sms import locmem
+
+FAKE_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+FAKE_AUTH_TOKEN = "fake-twilio-auth-token"
+FAKE_FROM_NUMBER = "+15005550006"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+# CI service check ------------------------------------------------------------
+
+
+def _ci_service_problems() -> list[str]:
+    import psycopg
+    import redis
+    from django.conf import settings
+
+    problems = []
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        problems.append(
+            f"DATABASE_URL must be a postgres:// URL under CI, not {database['ENGINE']}"
+        )
+    else:
+        params = {
+            "dbname": database["NAME"],
+            "user": database.get("USER"),
+            "password": database.get("PASSWORD"),
+            "host": database.get("HOST"),
+            "port": database.get("PORT"),
+        }
+        try:
+            psycopg.connect(**{k: v for k, v in params.items() if v}, connect_timeout=5).close()
+        except psycopg.Error as exc:
+            problems.append(f"cannot connect to Postgres at DATABASE_URL: {exc}")
+
+    if not settings.REDIS_URL:
+        problems.append("REDIS_URL must be set under CI")
+    else:
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=5).ping()
+        except redis.RedisError as exc:
+            problems.append(f"cannot connect to Redis at REDIS_URL: {exc}")
+    return problems
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if in_ci() and (problems := _ci_service_problems()):
+        pytest.exit("CI=true but services are missing:\n  " + "\n  ".join(problems), returncode=1)
+
+
+# Guards ------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _never_reach_real_twilio() -> Iterator[None]:
+    original = TwilioHttpClient.request
+
+    def guarded(self: TwilioHttpClient, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        host = (urlsplit(url).hostname or "").lower()
+        if host == "twilio.com" or host.endswith(".twilio.com"):
+            # pytest.fail raises a BaseException, so `except Exception` in the
+            # code under test cannot swallow it.
+            pytest.fail(f"a test tried to reach real Twilio: {method} {url}; use fake_twilio")
+        return original(self, method, url, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TwilioHttpClient, "request", guarded)
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _celery_tasks_run_inline() -> None:
+    # Settings make tasks eager only without REDIS_URL; tests must behave the
+    # same locally and in CI, where REDIS_URL is set but no worker runs.
+    from backpain_service import celery_app
+
+    celery_app.conf.update(task_always_eager=True, task_eager_propagates=True)
+
+
+@pytest.fixture(autouse=True)
+def _empty_sms_outbox() -> None:
+    locmem.outbox.clear()
+
+
+# SMS fixtures --------------------------------------------------------------------
+
+
+@pytest.fixture
+def locmem_sms(settings: Any) -> list[locmem.OutboundSms]:
+    """Texts sent during the test, oldest first (the default backend in tests)."""
+    settings.SMS_BACKEND_CLASS = "triage.sms.locmem.LocmemBackend"
+    locmem.outbox.clear()
+    return locmem.outbox
+
+
+@pytest.fixture
+def fake_twilio(settings: Any) -> Iterator[FakeTwilio]:
+    """A running fake Twilio API with send_sms() routed to it through the real Twilio backend.
+
+    Sends use FAKE_FROM_NUMBER; set settings.TWILIO_MESSAGING_SERVICE_SID to test that path.
+    """
+    with FakeTwilio(account_sid=FAKE_ACCOUNT_SID, auth_token=FAKE_AUTH_TOKEN) as fake:
+        settings.SMS_BACKEND_CLASS = "triage.sms.twilio.TwilioBackend"
+        settings.TWILIO_API_URL = fake.url
+        settings.TWILIO_ACCOUNT_SID = FAKE_ACCOUNT_SID
+        settings.TWILIO_AUTH_TOKEN = FAKE_AUTH_TOKEN
+        settings.TWILIO_FROM_NUMBER = FAKE_FROM_NUMBER
+        settings.TWILIO_MESSAGING_SERVICE_SID = None
+        yield fake
+
+
+# Services ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_url(settings: Any) -> str:
+    """settings.REDIS_URL; skips without it on a developer machine, fails under CI."""
+    if not settings.REDIS_URL:
+        if in_ci():
+            pytest.fail("REDIS_URL is not set, and CI must not skip Redis tests")
+        pytest.skip("needs Redis: set REDIS_URL=redis://127.0.0.1:6379/0")
+    return str(settings.REDIS_URL)
