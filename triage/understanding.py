@@ -652,8 +652,19 @@ def parse_yes_no(text: str, words: Mapping[str, str] | None = None) -> str | Non
     if "unsure" in tokens[:4] or tokens[0] in _UNSURE:
         return UNSURE
     # "no, only sometimes": partly is yes for a warning sign.
-    if any(p in f" {joined} " for p in (" sometimes ", " a veces ", " a little ", " a bit ",
-                                         " kinda ", " kind of ", " un poco ", " mas o menos ")):
+    if any(
+        p in f" {joined} "
+        for p in (
+            " sometimes ",
+            " a veces ",
+            " a little ",
+            " a bit ",
+            " kinda ",
+            " kind of ",
+            " un poco ",
+            " mas o menos ",
+        )
+    ):
         return YES
     if any(joined == p or joined.startswith(p + " ") for p in _NO_PHRASES):
         return NO
@@ -867,7 +878,20 @@ def parse_trend(text: str) -> str | None:
 
 _OPTION_TOKEN_RE = re.compile(r"^[a-z]$")
 _NONE_WORDS = frozenset(
-    {"none", "no", "nope", "nothing", "nah", "neither", "ninguno", "ninguna", "nada", "0", "n", "non"}
+    {
+        "none",
+        "no",
+        "nope",
+        "nothing",
+        "nah",
+        "neither",
+        "ninguno",
+        "ninguna",
+        "nada",
+        "0",
+        "n",
+        "non",
+    }
 )
 
 
