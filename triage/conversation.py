@@ -354,9 +354,14 @@ def _language(a: Analysis, person: Person) -> str:
     return person.language or a.language or "en"
 
 
+UK_REGIONS = frozenset({"GB", "GG", "JE", "IM"})  # +44: 999, not 911
+
+
 def _raise(st: State, tier: Tier, reasons: list[str] | tuple[str, ...]) -> None:
     """Tiers only go up within an episode (F02); reasons accumulate."""
     st.tier = max(st.tier, int(tier))
+    if st.tier > Tier.ROUTINE:  # "no red flags" no longer true
+        st.reasons = [r for r in st.reasons if r not in ("R01", "R02")]
     for r in reasons:
         if r not in st.reasons:
             st.reasons.append(r)
@@ -390,7 +395,7 @@ def _emergency(
     st.phase, st.pending, st.part = "done", None, None
     t.emergency = True
     t.outcome = Assessment(Tier.EMERGENCY, tuple(st.reasons))
-    key = "outcome.emergency_gb" if person.country == "GB" else "outcome.emergency"
+    key = "outcome.emergency_gb" if person.country in UK_REGIONS else "outcome.emergency"
     replies = []
     if set(rule_ids) - {"E12"}:
         replies.append(content.text(key, lang))

@@ -1,9 +1,10 @@
 """Reading content for the conversation engine, cached between requests.
 
 The content (messages, answer words, keywords, rule switches) changes rarely and is read on
-every inbound text, so it is cached in the default cache - Redis when REDIS_URL is set - under
-a version number that any content save bumps (triage/signals.py). A stale read can therefore
-last only until the next request after a save.
+every inbound text, so it is cached in the default cache under a version number that any
+committed content save bumps (triage/signals.py). With Redis (REDIS_URL) the cache is shared and
+an edit reaches every process on the next text; without it each process has its own cache and
+another process may serve the old text for up to CACHE_SECONDS.
 """
 
 from __future__ import annotations

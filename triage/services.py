@@ -53,7 +53,9 @@ def person_classify(address: str) -> dict[str, str]:
         "channel": channel,
         "kind": Person.Kind.PHONE,
         "phone": phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
-        "country": phonenumbers.region_code_for_number(number) or "",
+        # +44 numbers the library files under GG/JE/IM, or under no region, are UK too.
+        "country": phonenumbers.region_code_for_number(number)
+        or ("GB" if number.country_code == 44 else ""),
     }
 
 
@@ -103,10 +105,11 @@ def conversation_handle_inbound(
             content=content,
         )
         inbound.analysis = describe(t.analysis) | {"flags": t.flags}
-        if person.opted_out and not t.action:
+        if person.opted_out and not t.replies:
             inbound.status = Message.Status.IGNORED
-        inbound.save(update_fields=["analysis", "status"])
         conv = _apply(person, conv, t)
+        inbound.conversation = conv  # RESTART files its text under the new episode
+        inbound.save(update_fields=["analysis", "status", "conversation"])
         for reply in t.replies:
             Message.objects.create(
                 person=person,
@@ -143,6 +146,9 @@ def _person_locked(address: str) -> Person:
 
 def _active_conversation(person: Person) -> Conversation:
     conv = person.conversations.filter(status=Conversation.Status.ACTIVE).first()
+    if conv is None and person.opted_out:
+        # Texts after STOP stay with the stopped episode instead of opening empty new ones.
+        conv = person.conversations.order_by("-started_at", "-id").first()
     return conv or Conversation.objects.create(person=person, language=person.language)
 
 
@@ -156,7 +162,9 @@ def _apply(person: Person, conv: Conversation, t: engine.Transition) -> Conversa
         person.opted_out_at = None
     person.save()
 
-    if t.action == "restart":
+    if t.action in ("restart", "opt_in") and conv.status != Conversation.Status.ACTIVE:
+        conv = Conversation.objects.create(person=person, language=person.language)
+    elif t.action == "restart":
         conv.status = Conversation.Status.CLOSED
         conv.save(update_fields=["status", "updated_at"])
         conv = Conversation.objects.create(person=person, language=person.language)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
@@ -13,7 +14,10 @@ CONTENT_MODELS = (ContentMessage, AnswerWord, Keyword, Rule)
 
 
 def _bump(sender, **kwargs) -> None:
+    # Now, so this connection reads its own edit; and again after commit, because between the
+    # two a concurrent reader may have cached the old rows under the new version.
     content_bump_version()
+    transaction.on_commit(content_bump_version)
 
 
 for model in CONTENT_MODELS:

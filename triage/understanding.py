@@ -367,7 +367,8 @@ def _symptoms(h: _Hits) -> tuple[set[str], set[str]]:
     negated: set[str] = set()
     short = h.n_tokens <= 8  # a short answer ("at night") is about the pain we asked about
 
-    for key in lexicon.PHRASES:
+    # Symptom keys are lower case, word classes upper case; staff phrases (admin) may name any key.
+    for key in [label for label in h.by_label if label.islower()]:
         hits = h.get(key)
         if not hits:
             continue

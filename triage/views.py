@@ -55,8 +55,10 @@ def bad_request(reason: str) -> HttpResponse:
 def twilio_inbound(request: HttpRequest) -> HttpResponse:
     if not signature_ok(request):
         return HttpResponse("Invalid Twilio signature", status=403, content_type="text/plain")
-    sid = request.POST.get("MessageSid") or request.POST.get("SmsMessageSid") or ""
-    sender = (request.POST.get("From") or "").strip()
+    # NUL is legal in a form field but not in a PostgreSQL text column.
+    field = lambda name: (request.POST.get(name) or "").replace("\x00", "")  # noqa: E731
+    sid = field("MessageSid") or field("SmsMessageSid")
+    sender = field("From").strip()
     if not SID_RE.match(sid):
         return bad_request("MessageSid missing or malformed")
     if not sender or len(sender) > 64:
@@ -65,10 +67,8 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
         num_media = max(0, min(int(request.POST.get("NumMedia") or 0), MAX_MEDIA))
     except ValueError:
         return bad_request("NumMedia is not a number")
-    media = [
-        request.POST[f"MediaUrl{i}"] for i in range(num_media) if f"MediaUrl{i}" in request.POST
-    ]
-    body = (request.POST.get("Body") or "").replace("\x00", "")
+    media = [field(f"MediaUrl{i}") for i in range(num_media) if f"MediaUrl{i}" in request.POST]
+    body = field("Body")
     result = conversation_handle_inbound(
         sid=sid, address=sender, body=body, num_media=num_media, media_urls=media
     )
