@@ -390,3 +390,17 @@ def test_it_keeps_people_apart(client: Client) -> None:
     assert "tearing pain" in replies[0]
     assert conversation(US).tier is None
     assert conversation(other).tier == 3
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["no, only sometimes", "not really but sometimes", "a veces", "un poco", "no... a little"],
+)
+def test_it_takes_a_partial_yes_to_the_emergency_screen_as_yes(client: Client, answer: str) -> None:
+    # Through the webhook the staff-edited answer words are loaded ("no" is one of them); they
+    # must not turn "no, only sometimes" into a plain NO on the emergency question.
+    patient = a_us_number()
+    turns = chat(client, patient, ["my upper back hurts", answer])
+
+    assert len(turns[1]) == 1 and "911" in turns[1][0]
+    assert conversation(patient).tier == 3

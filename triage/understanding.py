@@ -646,10 +646,6 @@ def parse_yes_no(text: str, words: Mapping[str, str] | None = None) -> str | Non
     if not tokens:
         return None
     joined = " ".join(tokens)
-    custom = {fold(k).strip(): v for k, v in (words or {}).items()}
-    for phrase, meaning in sorted(custom.items(), key=lambda kv: -len(kv[0])):
-        if phrase and (joined == phrase or joined.startswith(phrase + " ")):
-            return meaning
     if "unsure" in tokens[:4] or tokens[0] in _UNSURE:
         return UNSURE
     # "no, only sometimes": partly is yes for a warning sign.
@@ -667,6 +663,11 @@ def parse_yes_no(text: str, words: Mapping[str, str] | None = None) -> str | Non
         )
     ):
         return YES
+    # Staff's answer words come after the safety readings above, which they must not override.
+    custom = {" ".join(tokenize(k)): v for k, v in (words or {}).items()}
+    for phrase, meaning in sorted(custom.items(), key=lambda kv: -len(kv[0])):
+        if phrase and (joined == phrase or joined.startswith(phrase + " ")):
+            return meaning
     if any(joined == p or joined.startswith(p + " ") for p in _NO_PHRASES):
         return NO
     if any(joined == p or joined.startswith(p + " ") for p in _YES_PHRASES):
