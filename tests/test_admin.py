@@ -1,4 +1,4 @@
-"""The admin staff work in: content with segment counts, protected emergency rules, read-only people."""
+"""The admin staff work in: content with segment counts, protected rules, read-only people."""
 
 from __future__ import annotations
 

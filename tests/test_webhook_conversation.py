@@ -404,3 +404,16 @@ def test_it_takes_a_partial_yes_to_the_emergency_screen_as_yes(client: Client, a
 
     assert len(turns[1]) == 1 and "911" in turns[1][0]
     assert conversation(patient).tier == 3
+
+
+def test_it_answers_help_after_stop_and_nothing_else(client: Client, settings: Any) -> None:
+    patient = a_us_number()
+    chat(client, patient, ["my upper back hurts", "STOP"])
+
+    help_reply = text(client, patient, "HELP")
+    chatter = text(client, patient, "hello? my back still hurts")
+
+    assert len(help_reply) == 1 and settings.SUPPORT_CONTACT in help_reply[0]
+    assert "STOP" in help_reply[0]
+    assert chatter == []
+    assert Person.objects.get(address=patient).opted_out  # HELP does not resubscribe

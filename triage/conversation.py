@@ -284,6 +284,8 @@ def advance(
         if a.intent == "opt_in" or (fold(text).strip(" .!") in ("yes", "si")):
             t.action = "opt_in"
             t.replies = [content.text("sys.optin", lang)]
+        elif a.intent == "help":
+            t.replies = [content.text("sys.help", lang)]  # CTIA: HELP is answered, even after STOP
         elif emergency:
             # They wrote to us describing an emergency: the advice goes back, nothing else.
             _emergency(t, emergency, person, content, lang)
