@@ -44,7 +44,6 @@ class Analysis:
     weeks: float | None = None
     pain_score: int | None = None
     trend: str | None = None
-    age: int | None = None
 
 
 # ---------------------------------------------------------------- normalisation
@@ -973,7 +972,6 @@ def analyze(
         weeks=parse_weeks(text),
         pain_score=score,
         trend=parse_trend(text),
-        age=None,
     )
 
 
