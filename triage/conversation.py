@@ -20,6 +20,8 @@ from triage import defaults
 from triage.rules import (
     EMERGENCY_SYMPTOMS,
     NG12_SYMPTOMS,
+    SOON_SYMPTOMS,
+    URGENT_SYMPTOMS,
     Assessment,
     Facts,
     Tier,
@@ -44,34 +46,15 @@ from triage.understanding import (
     parse_yes_no,
 )
 
-KNOWN_SYMPTOMS = frozenset(
-    {
-        *(k for keys in EMERGENCY_SYMPTOMS.values() for k in keys),
-        "band_like_or_radiating_pain",
-        "cancer_history",
-        "coughing_blood_streaks",
-        "fever",
-        "weight_loss_unintentional",
-        "pain_at_rest",
-        "night_pain",
-        "worse_lying_in_bed",
-        "pain_cough_strain",
-        "pain_deep_breath",
-        "lump_or_deformity",
-        "breathless_at_rest",
-        "injury_or_fall",
-        "osteoporosis_or_steroids",
-        "severe_pain",
-        "not_responding_to_treatment",
-        "persistent_cough",
-        "shortness_of_breath",
-        "fatigue_chronic",
-        "recurrent_chest_infections",
-        "spreading_ribs_chest_shoulder",
-        "appetite_loss",
-        "lower_back",
-        "upper_back",
-    }
+# Everything the rule table reads: the symptom tables, plus the inputs of the combination rules
+# (E10, U08) and where the pain is (R02).
+KNOWN_SYMPTOMS = frozenset().union(
+    *EMERGENCY_SYMPTOMS.values(),
+    *URGENT_SYMPTOMS.values(),
+    *SOON_SYMPTOMS.values(),
+    NG12_SYMPTOMS,
+    {"band_like_or_radiating_pain", "injury_or_fall", "osteoporosis_or_steroids"},
+    {"lower_back", "upper_back"},
 )
 
 
@@ -232,7 +215,7 @@ def _missing_parts(q: str, st: State) -> list[str]:
     if q == "history":
         parts = (("weeks", st.weeks), ("cause", st.cause), ("age", st.age))
         return [p for p, v in parts if v is None]
-    return [] if q in st.answered else ["all"]
+    return ["all"]
 
 
 def next_question(st: State, content: Content) -> str | None:
@@ -295,15 +278,11 @@ def advance(
     st.texts_in += 1
     if a.intent == "opt_out":
         t.action = "opt_out"
+        key = "sys.optout"
         if emergency:
-            _raise(st, Tier.EMERGENCY, emergency)
-            st.phase, st.pending = "done", None
-            t.emergency = True
-            t.outcome = Assessment(Tier.EMERGENCY, tuple(emergency))
+            _emergency(t, emergency, person, content, lang)  # the episode ends as an emergency
             key = "sys.optout_crisis" if emergency == ["E12"] else "sys.optout_emergency"
-        else:
-            key = "sys.optout"
-        t.replies = [content.text(key, lang)]
+        t.replies = [content.text(key, lang)]  # one reply: the confirmation carries the advice
         return t
 
     if emergency:
@@ -340,7 +319,7 @@ def advance(
         key = "sys.after_emergency" if st.tier >= Tier.EMERGENCY else "sys.after_outcome"
         t.replies = [content.text(key, lang)]
         return t
-    return _answer(t, a, text, person, content, lang)
+    return _answer(t, a, text, content, lang)
 
 
 def _language(a: Analysis, person: Person) -> str:
@@ -420,8 +399,8 @@ def _ask_next(
     st = t.state
     facts = st.facts()
     assessment = evaluate(facts, disabled=content.disabled_rules, raised=content.raised)
-    if assessment.tier > Tier.ROUTINE or st.tier == 0:
-        _raise(st, assessment.tier, [r for r in assessment.rule_ids if r not in ("R01", "R02")])
+    if assessment.tier > Tier.ROUTINE:
+        _raise(st, assessment.tier, assessment.rule_ids)
     if st.tier >= Tier.EMERGENCY:
         fired = [r for r in assessment.rule_ids if r.startswith("E")] or ["E00"]
         _emergency(t, fired, t.person, content, lang)
@@ -430,10 +409,9 @@ def _ask_next(
     replies = list(t.replies) + list(prefix or [])
     if q is None:
         st.phase, st.pending, st.part = "done", None, None
-        final = evaluate(facts, disabled=content.disabled_rules, raised=content.raised)
-        tier = Tier(max(st.tier, final.tier))
-        if final.tier == tier and tier == Tier.ROUTINE:
-            _raise(st, tier, final.rule_ids)
+        tier = Tier(max(st.tier, assessment.tier))
+        if tier == Tier.ROUTINE:  # R01 or R02: no red flag anywhere in the episode
+            _raise(st, tier, assessment.rule_ids)
         t.outcome = Assessment(tier, tuple(st.reasons))
         t.replies = replies + _outcome_texts(tier, st, content, lang)
         return t
@@ -463,9 +441,7 @@ _SMOKE_NO = re.compile(
 )
 
 
-def _answer(
-    t: Transition, a: Analysis, text: str, person: Person, content: Content, lang: str
-) -> Transition:
+def _answer(t: Transition, a: Analysis, text: str, content: Content, lang: str) -> Transition:
     st = t.state
     q = st.pending or next_question(st, content)
     if q is None:
