@@ -286,6 +286,7 @@ ANSWER_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
             "idk",
             "dunno",
             "hmm",
+            "hm",
             "no idea",
         ),
     },

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from triage import lexicon
+from triage import defaults, lexicon
 
 Phrase = tuple[str, ...]
 
@@ -581,50 +581,6 @@ def detect_language(text: str, tokens: tuple[str, ...]) -> str | None:
 
 # ---------------------------------------------------------------- answers
 
-_YES = frozenset(
-    """y ye yes yess yesss yea yeah yeh ya yah yep yup yas sure correct affirmative
-    definitely absolutely true totally si sip claro afirmativo simon aja sii sep obvio
-    a_little sometimes kinda""".split()
-)
-_NO = frozenset(
-    """n no nope nah naw noo nooo nop nay none nothing neither never negative nada ninguno
-    ninguna ningun nel tampoco""".split()
-)
-_YES_PHRASES = (
-    "i do",
-    "i have",
-    "i am",
-    "it is",
-    "i did",
-    "of course",
-    "por supuesto",
-    "asi es",
-    "a little",
-    "a bit",
-    "kind of",
-    "sort of",
-    "un poco",
-    "a veces",
-    "mas o menos",
-    "i guess so",
-)
-_NO_PHRASES = (
-    "not really",
-    "i dont",
-    "i do not",
-    "i havent",
-    "i have not",
-    "dont think so",
-    "not at all",
-    "no tengo",
-    "para nada",
-    "de ninguna manera",
-    "all good",
-    "im fine",
-    "i am fine",
-    "im ok",
-    "i am ok",
-)
 _UNSURE = frozenset({"unsure", "perhaps", "possibly", "hmm", "hm"})
 _YES_EMOJI = ("👍", "✅", "✔", "👌")
 _NO_EMOJI = ("👎", "❌", "✖", "🚫")
@@ -662,21 +618,32 @@ def parse_yes_no(text: str, words: Mapping[str, str] | None = None) -> str | Non
         )
     ):
         return YES
-    # Staff's answer words come after the safety readings above, which they must not override.
-    custom = {" ".join(tokenize(k)): v for k, v in (words or {}).items()}
-    for phrase, meaning in sorted(custom.items(), key=lambda kv: -len(kv[0])):
-        if phrase and (joined == phrase or joined.startswith(phrase + " ")):
+    # Answer words come after the safety readings above, which they must not override.
+    for phrase, meaning in _answer_table(frozenset((words or {}).items())):
+        if joined == phrase or joined.startswith(phrase + " "):
             return meaning
-    if any(joined == p or joined.startswith(p + " ") for p in _NO_PHRASES):
-        return NO
-    if any(joined == p or joined.startswith(p + " ") for p in _YES_PHRASES):
-        return YES
-    head = tokens[0]
-    if head in _YES:
-        return YES
-    if head in _NO:
-        return NO
     return None
+
+
+@lru_cache(maxsize=32)
+def _answer_table(custom: frozenset[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """Answer phrases as read (tokenised), longest first ("i do not" before "i do").
+
+    The defaults are the same ones the data migration installs, so they stay a floor when a row
+    is deleted in admin; staff's words are laid over them.
+    """
+    table: dict[str, str] = {}
+    pairs = [
+        (p, m)
+        for by_meaning in defaults.ANSWER_WORDS.values()
+        for m, phrases in by_meaning.items()
+        for p in phrases
+    ]
+    for phrase, meaning in [*pairs, *custom]:
+        key = " ".join(t for t in tokenize(phrase) if t not in SENTENCE_ENDS | CLAUSE_PUNCT)
+        if key:
+            table[key] = meaning
+    return tuple(sorted(table.items(), key=lambda kv: -len(kv[0])))
 
 
 _NUMBER_WORDS = {
