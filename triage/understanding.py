@@ -832,7 +832,10 @@ _TREND_PHRASES = (
 
 def parse_trend(text: str) -> str | None:
     """Better, same or worse than when it started. Worse beats same beats better when mixed."""
-    tokens = tokenize(text)
+    return _trend(tokenize(text))
+
+
+def _trend(tokens: tuple[str, ...]) -> str | None:
     joined = " ".join(tokens)
     found = {meaning for phrase, meaning in _TREND_PHRASES if phrase in joined}
     for meaning, words in _TREND_WORDS.items():
@@ -938,7 +941,7 @@ def analyze(
         uncertain="unsure" in tokens,
         weeks=parse_weeks(text),
         pain_score=score,
-        trend=parse_trend(text),
+        trend=_trend(tokens),
     )
 
 
