@@ -107,6 +107,17 @@ def _empty_sms_outbox() -> None:
     locmem.outbox.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_content_cache() -> Iterator[None]:
+    # Cached content outlives a test's rolled-back database (and, under CI, lives in the shared
+    # Redis): every test starts and ends on a new content version.
+    from triage.selectors import content_bump_version
+
+    content_bump_version()
+    yield
+    content_bump_version()
+
+
 # SMS fixtures --------------------------------------------------------------------
 
 

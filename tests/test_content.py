@@ -49,14 +49,6 @@ postgres_only = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(autouse=True)
-def _fresh_content_cache() -> Iterator[None]:
-    # Cached content outlives a test's rolled-back database; start and end on a new version.
-    content_bump_version()
-    yield
-    content_bump_version()
-
-
 def numbers() -> Iterator[str]:
     n = 0
     while True:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,7 +21,6 @@ from django.test import Client
 from twilio.request_validator import RequestValidator
 
 from triage.models import Conversation, Message, Person
-from triage.selectors import content_bump_version
 from triage.services import InboundResult, conversation_handle_inbound
 
 pytestmark = [
@@ -33,13 +32,6 @@ pytestmark = [
 ]
 
 PATIENT = "+15551230001"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_content_cache() -> Iterator[None]:
-    content_bump_version()
-    yield
-    content_bump_version()
 
 
 def new_sid() -> str:
