@@ -73,14 +73,23 @@ class Content:
     raised: Mapping[str, int] = field(default_factory=dict)
     service: str = "BackCheck"
     contact: str = "help@backcheck.example"
+    uk: bool = False  # texting a +44 number: a message's "_gb" variant (999, A&E) wins
 
     def text(self, key: str, lang: str) -> str:
+        if self.uk:
+            for source in (self.messages, defaults.MESSAGES):
+                body = (source.get(f"{key}_gb") or {}).get(lang)
+                if body:
+                    return self._fill(body)
         for source in (self.messages, defaults.MESSAGES):
             texts = source.get(key) or {}
             body = texts.get(lang) or texts.get("en")
             if body:
-                return body.replace("{service}", self.service).replace("{contact}", self.contact)
+                return self._fill(body)
         raise KeyError(key)
+
+    def _fill(self, body: str) -> str:
+        return body.replace("{service}", self.service).replace("{contact}", self.contact)
 
 
 @dataclass(frozen=True)
@@ -257,6 +266,7 @@ def advance(
     st = replace(
         st, answered=list(st.answered), symptoms=list(st.symptoms), reasons=list(st.reasons)
     )
+    content = replace(content, uk=person.country in UK_REGIONS)
     a = analyze(text, extra_phrases=content.extra_phrases, keywords=content.keywords)
     lang = _language(a, person)
     t = Transition(state=st, language=lang, analysis=a, person=person)
@@ -376,10 +386,9 @@ def _emergency(
     st.phase, st.pending, st.part = "done", None, None
     t.emergency = True
     t.outcome = Assessment(Tier.EMERGENCY, tuple(st.reasons))
-    key = "outcome.emergency_gb" if person.country in UK_REGIONS else "outcome.emergency"
     replies = []
     if set(rule_ids) - {"E12"}:
-        replies.append(content.text(key, lang))
+        replies.append(content.text("outcome.emergency", lang))
     if "E12" in rule_ids:
         replies.append(content.text("outcome.crisis", lang))
     t.replies = replies

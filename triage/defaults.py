@@ -58,6 +58,31 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Sorry, we can only read text messages, not pictures or voice. Please reply in words.",
         "es": "Lo sentimos, solo podemos leer texto, no fotos ni audios. Responda con palabras, por favor.",
     },
+    # ---- UK (+44) variants: Content.text() prefers "<key>_gb" for a UK number
+    "sys.welcome_gb": {
+        "en": 'BackCheck: a few quick questions about your back pain. Automated, not a diagnosis, not monitored 24/7. Emergency: call 999. Reply STOP to end, HELP for help.',
+        "es": 'BackCheck: unas preguntas sobre su dolor de espalda. Servicio automatizado, no es un diagnostico. Emergencia: llame al 999. STOP para salir, AYUDA para ayuda.',
+    },
+    "sys.safety_net_gb": {
+        "en": "We couldn't be sure, so to be safe: if you have leg weakness or numbness, can't pee, chest pain or can't breathe, call 999 now.",
+        "es": 'No pudimos estar seguros. Por seguridad: si tiene debilidad o adormecimiento en las piernas, no puede orinar, dolor de pecho o le falta el aire, llame al 999.',
+    },
+    "sys.after_outcome_gb": {
+        "en": 'Thanks for your message. Please follow the advice we sent. Text RESTART to start a new back-pain check. Emergency: call 999.',
+        "es": 'Gracias por su mensaje. Siga el consejo que le enviamos. Escriba REINICIAR para una nueva consulta. Emergencia: llame al 999.',
+    },
+    "sys.after_emergency_gb": {
+        "en": "If you haven't yet, call 999 or go to A&E now. When you're safe, text RESTART to start a new check.",
+        "es": 'Si aun no lo ha hecho, llame al 999 o vaya a urgencias ahora. Cuando este a salvo, escriba REINICIAR para una nueva consulta.',
+    },
+    "outcome.soon_watch_gb": {
+        "en": "Call 999 at once if you get leg weakness or numbness, trouble peeing, chest pain or trouble breathing. We'll check in with you by text.",
+        "es": 'Llame al 999 enseguida si nota debilidad o adormecimiento en las piernas, problemas para orinar, dolor de pecho o falta de aire.',
+    },
+    "outcome.routine_watch_gb": {
+        "en": "See a doctor if it's not better in 6 weeks, or sooner if it gets worse. Leg weakness/numbness, trouble peeing, chest pain or breathlessness: call 999.",
+        "es": 'Vea a un medico si no mejora en 6 semanas, o antes si empeora. Debilidad/adormecimiento de piernas, no poder orinar, dolor de pecho o falta de aire: 999.',
+    },
     # ---- questions (rule ids in brackets are the rules each question serves)
     "q.emergency_screen": {  # E00 (E01-E03, E05-E07)
         "en": "Right now do you have ANY of: weak/numb legs, trouble peeing or bladder/bowel control, chest pain, hard to breathe, coughing blood? Reply YES or NO",
