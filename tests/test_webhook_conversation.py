@@ -412,3 +412,40 @@ def test_it_answers_help_after_stop_and_nothing_else(client: Client, settings: A
     assert "STOP" in help_reply[0]
     assert chatter == []
     assert Person.objects.get(address=patient).opted_out  # HELP does not resubscribe
+
+
+@pytest.mark.parametrize(
+    ("later", "rule", "advice"),
+    [
+        ("now i have a fever too", "U03", "today"),
+        ("ive lost weight without trying", "U04", "today"),
+        ("cough for weeks now and always tired", "S03", "1-2 weeks"),
+    ],
+)
+def test_it_raises_the_advice_when_a_new_warning_sign_comes_after_the_outcome(
+    client: Client, later: str, rule: str, advice: str
+) -> None:
+    patient = a_us_number()
+    chat(client, patient, ROUTINE_EN)
+    assert conversation(patient).tier == 0
+
+    replies = text(client, patient, later)
+
+    assert advice in replies[0]
+    conv = conversation(patient)
+    assert conv.tier > 0 and rule in conv.reasons and "R01" not in conv.reasons
+
+
+def test_it_thanks_a_patient_who_writes_again_with_nothing_new(client: Client) -> None:
+    patient = a_us_number()
+    chat(client, patient, ROUTINE_EN)
+
+    replies = text(client, patient, "thanks, feeling a bit better already")
+
+    assert replies == [msg_after_outcome()] and conversation(patient).tier == 0
+
+
+def msg_after_outcome() -> str:
+    from triage.models import ContentMessage
+
+    return ContentMessage.objects.get(key="sys.after_outcome", language="en").text

@@ -326,6 +326,8 @@ def advance(
         t.replies += question_texts(st.pending, st, content, lang, reask=st.reasked)
         return t
     if st.phase == "done":
+        if st.tier < Tier.EMERGENCY and _raised_after_outcome(t, a, content, lang):
+            return t
         key = "sys.after_emergency" if st.tier >= Tier.EMERGENCY else "sys.after_outcome"
         t.replies = [content.text(key, lang)]
         return t
@@ -431,6 +433,19 @@ def _ask_next(
     st.part = missing[0] if q in ("pain_now", "history") and len(missing) == 1 else None
     t.replies = replies + question_texts(q, st, content, lang)
     return t
+
+
+def _raised_after_outcome(t: Transition, a: Analysis, content: Content, lang: str) -> bool:
+    """A new warning sign after the advice ("now I have a fever"): a higher tier, new advice."""
+    st = t.state
+    _absorb(st, a)
+    assessment = evaluate(st.facts(), disabled=content.disabled_rules, raised=content.raised)
+    if assessment.tier <= st.tier:
+        return False
+    _raise(st, assessment.tier, assessment.rule_ids)
+    t.outcome = Assessment(Tier(st.tier), tuple(st.reasons))
+    t.replies = _outcome_texts(Tier(st.tier), st, content, lang)
+    return True
 
 
 def _outcome_texts(tier: Tier, st: State, content: Content, lang: str) -> list[str]:
