@@ -60,6 +60,36 @@ def env_float(env: Env, name: str, default: float) -> float:
     return value
 
 
+def env_number(
+    env: Env, name: str, default: float, *, minimum: float, integer: bool = False
+) -> float:
+    """A number no smaller than `minimum` (an integer when `integer`)."""
+    raw = env_str(env, name)
+    if raw is None:
+        return default
+    kind = "a whole number" if integer else "a number"
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be {kind}, got {raw!r}") from None
+    if not value >= minimum:  # NaN fails too
+        raise ImproperlyConfigured(f"{name} must be {kind} of at least {minimum:g}, got {raw!r}")
+    return value
+
+
+def env_timezone(env: Env, name: str, default: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    value = env_str(env, name) or default
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(
+            f"{name} must be a time zone name such as America/New_York, got {value!r}"
+        ) from None
+    return value
+
+
 def env_list(env: Env, name: str, default: Iterable[str] = ()) -> list[str]:
     raw = env_str(env, name)
     if raw is None:

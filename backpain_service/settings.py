@@ -85,11 +85,20 @@ CACHES = {"default": env.cache_config(REDIS_URL)}
 
 # Celery (read by backpain_service/celery.py through the CELERY_ namespace) ---
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
-# Without Redis there is no worker to consume the in-memory queue, so run tasks
-# inline; that keeps `python3 dev.py run` complete without extra processes.
-CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
-CELERY_TASK_EAGER_PROPAGATES = True
+# Without Redis (the embedded default) the broker is kombu's filesystem transport: a folder
+# under var/ that `python3 dev.py run`'s worker and beat share, no server needed.
+CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+if REDIS_URL is None:
+    _queue_dir = BASE_DIR / "var" / "celery-queue"
+    _queue_dir.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir),
+        "data_folder_out": str(_queue_dir),
+        "store_processed": False,
+    }
+else:
+    # Longer than any task runs, so Redis does not hand a running task to a second worker.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 # A task is acknowledged only once it finished, so a worker killed mid-send
 # hands the task to another worker instead of losing it.
 CELERY_TASK_ACKS_LATE = True
@@ -98,8 +107,31 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-# Periodic tasks (e.g. the reminders app's due check-ins) go here.
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+
+# Check-ins (reminders app) -------------------------------------------------------
+
+# Seconds between dispatcher passes (Celery beat).
+CHECKIN_DISPATCH_INTERVAL = env.env_number(ENV, "CHECKIN_DISPATCH_INTERVAL", 60.0, minimum=1)
+# Texts per second across all workers: Twilio's limit for the sender (1 for a US long code,
+# 100+ for a short code). 0 means no limit, only for a fake provider.
+CHECKIN_MAX_PER_SECOND = env.env_number(ENV, "CHECKIN_MAX_PER_SECOND", 1.0, minimum=0)
+CHECKIN_BATCH_SIZE = int(env.env_number(ENV, "CHECKIN_BATCH_SIZE", 100, minimum=1, integer=True))
+# A claimed check-in not recorded within this many seconds (worker killed) is claimed again.
+CHECKIN_LEASE_SECONDS = env.env_number(ENV, "CHECKIN_LEASE_SECONDS", 300.0, minimum=10)
+CHECKIN_MAX_ATTEMPTS = int(env.env_number(ENV, "CHECKIN_MAX_ATTEMPTS", 8, minimum=1, integer=True))
+CHECKIN_RETRY_BASE_SECONDS = env.env_number(ENV, "CHECKIN_RETRY_BASE_SECONDS", 60.0, minimum=1)
+CHECKIN_RETRY_MAX_SECONDS = env.env_number(ENV, "CHECKIN_RETRY_MAX_SECONDS", 3600.0, minimum=1)
+# For a number whose zone phonenumbers cannot tell (quiet hours).
+CHECKIN_DEFAULT_TIMEZONE = env.env_timezone(ENV, "CHECKIN_DEFAULT_TIMEZONE", "America/New_York")
+
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "send-due-checkins": {
+        "task": "reminders.tasks.dispatch_due_checkins",
+        "schedule": CHECKIN_DISPATCH_INTERVAL,
+        # A pass that could not run in time is dropped, not piled up behind the next.
+        "options": {"expires": CHECKIN_DISPATCH_INTERVAL},
+    },
+}
 
 # SMS and Twilio --------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from triage.understanding import (
     NO,
     SAME,
     UNSURE,
+    WORSE,
     YES,
     Analysis,
     analyze,
@@ -118,6 +119,11 @@ class State:
     tier: int = 0
     reasons: list[str] = field(default_factory=list)
     texts_in: int = 0
+    # Follow-up after the outcome (reminders app): the check-in being answered, the pain score
+    # at each contact, and how long ago the outcome was (pain duration = weeks + this).
+    checkin_id: int | None = None
+    scores: list[int] = field(default_factory=list)
+    elapsed_weeks: float = 0.0
 
     @classmethod
     def from_dict(cls, data: Mapping | None) -> State:
@@ -131,10 +137,13 @@ class State:
         symptoms = set(self.symptoms)
         if "lower_back" in symptoms and "upper_back" not in symptoms:
             symptoms.add("lower_back_only")
+        weeks = self.weeks
+        if self.elapsed_weeks:
+            weeks = (weeks or 0.0) + self.elapsed_weeks
         return Facts(
             symptoms=frozenset(symptoms),
             screen_positive=self.screen_positive,
-            weeks=self.weeks,
+            weeks=weeks,
             improving=None if self.trend is None else self.trend == BETTER,
             pain_score=self.pain_score,
             age=self.age,
@@ -155,6 +164,16 @@ class Transition:
     flags: list[str] = field(default_factory=list)  # unparsed, emergency_while_opted_out
     analysis: Analysis | None = None
     person: Person = field(default_factory=Person)
+    # What a check-in reply said, for the check-in's row: {"id", "pain_score", "trend"}.
+    checkin_answer: dict | None = None
+
+
+@dataclass(frozen=True)
+class Checkin:
+    """The latest check-in sent to the person: any reply, however late, answers it."""
+
+    id: int
+    kind: str = "pain"  # "pain": better/same/worse/0-10; "booked": did you book / see someone?
 
 
 # ---------------------------------------------------------------- questions
@@ -261,10 +280,17 @@ def advance(
     *,
     person: Person = Person(),
     content: Content = Content(),
+    checkin: Checkin | None = None,
+    elapsed_weeks: float = 0.0,
 ) -> Transition:
+    """`checkin`: the latest check-in sent in this episode; `elapsed_weeks`: since the outcome."""
     st = state if isinstance(state, State) else State.from_dict(state)
     st = replace(
-        st, answered=list(st.answered), symptoms=list(st.symptoms), reasons=list(st.reasons)
+        st,
+        answered=list(st.answered),
+        symptoms=list(st.symptoms),
+        reasons=list(st.reasons),
+        scores=list(st.scores),
     )
     content = replace(content, uk=person.country in UK_REGIONS)
     a = analyze(text, extra_phrases=content.extra_phrases, keywords=content.keywords)
@@ -308,6 +334,8 @@ def advance(
         t.replies = [content.text("sys.help", lang)]
         if st.phase == "asking" and st.pending:
             t.replies += question_texts(st.pending, st, content, lang)
+        elif st.phase == "checkin" and st.pending:
+            t.replies.append(content.text(CHECKIN_REASK[st.pending], lang))
         return t
     if a.intent in ("lang_en", "lang_es"):
         t.replies = [content.text("sys.language_set", lang)]
@@ -320,6 +348,20 @@ def advance(
 
     if st.phase == "new":
         return _start(t, a, content, lang)
+    if st.phase in ("done", "checkin") and checkin is not None and checkin.id != st.checkin_id:
+        # A check-in went out since the last text: this text answers it (F08).
+        st.checkin_id = checkin.id
+        st.phase, st.part, st.reasked = "checkin", None, False
+        st.pending = "checkin_booked" if checkin.kind == "booked" else "checkin_pain"
+    if st.phase == "checkin":
+        st.elapsed_weeks = max(st.elapsed_weeks, elapsed_weeks)
+        return _checkin_answer(t, a, text, content, lang)
+    if st.phase == "done" and (a.trend is not None or a.pain_score is not None):
+        # Unprompted news about the pain: re-run the duration rules on today's duration (F08).
+        st.elapsed_weeks = max(st.elapsed_weeks, elapsed_weeks)
+        st.trend = a.trend or st.trend
+        if a.pain_score is not None:
+            st.pain_score = a.pain_score
     if not a.tokens and st.phase == "asking" and st.pending and parse_yes_no(text) is None:
         # A picture, a voice note or an empty text: say we read words, ask again, costs no re-ask.
         t.replies = [content.text("sys.unreadable", lang)]
@@ -597,3 +639,130 @@ def _give_up(t: Transition, q: str, content: Content, lang: str) -> Transition:
         _assume_worst(st, q)
     t.replies = []
     return _ask_next(t, content, lang, prefix=prefix)
+
+
+# ---------------------------------------------------------------- check-in replies (F08)
+
+CHECKIN_REASK = {
+    "checkin_pain": "checkin.reask",
+    "checkin_signs": "checkin.signs_reask",
+    "checkin_booked": "checkin.booked_reask",
+}
+WORSENING_POINTS = 2  # a score this much above the last contact's is a worsening trend
+
+
+def _checkin_answer(
+    t: Transition, a: Analysis, text: str, content: Content, lang: str
+) -> Transition:
+    """A reply to a check-in: how the pain is (or whether they booked), then any new sign."""
+    st = t.state
+    q = st.pending or "checkin_pain"
+    if not a.tokens and parse_yes_no(text) is None:
+        t.replies = [content.text("sys.unreadable", lang), content.text(CHECKIN_REASK[q], lang)]
+        return t
+    before = set(st.symptoms)
+    _absorb(st, a)
+    score = parse_pain_score(text)
+    trend = parse_trend(text)
+    last = st.scores[-1] if st.scores else st.pain_score
+    if trend is None and score is not None:
+        if last is not None:
+            trend = (
+                WORSE
+                if score - last >= WORSENING_POINTS
+                else BETTER
+                if last - score >= WORSENING_POINTS
+                else SAME
+            )
+        else:
+            trend = BETTER if score == 0 else SAME
+    if score is not None and last is not None and score - last >= WORSENING_POINTS:
+        trend = WORSE  # "better" with a score two points up is still a worsening trend
+    if score is not None or trend is not None:
+        t.checkin_answer = {"id": st.checkin_id, "pain_score": score, "trend": trend}
+        if score is not None:
+            st.scores.append(score)
+            st.pain_score = score
+        if trend is not None:
+            st.trend = trend
+
+    if set(st.symptoms) - before and _raised_after_outcome(t, a, content, lang):
+        st.phase, st.pending = "done", None  # a new warning sign: that tier's advice, now
+        return t
+
+    answer = parse_yes_no(text, content.answer_words)
+    if q == "checkin_booked":
+        if answer in (YES, NO):
+            st.phase, st.pending = "done", None
+            if answer == YES:
+                t.replies = [content.text("checkin.booked_yes", lang)]
+            else:  # not yet: the advice again, at the tier they already have
+                t.replies = _outcome_texts(Tier(st.tier), st, content, lang)
+            return t
+        if trend is not None:
+            q = "checkin_pain"  # "it's much better now": a pain answer, however it was asked
+        elif not st.reasked:
+            st.reasked = True
+            t.replies = [content.text(CHECKIN_REASK[q], lang)]
+            return t
+        else:
+            t.flags.append("unparsed")
+            st.phase, st.pending = "done", None
+            t.replies = _outcome_texts(Tier(st.tier), st, content, lang)
+            return t
+
+    if q == "checkin_pain":
+        if trend is None:
+            if not st.reasked:
+                st.reasked = True
+                t.replies = [content.text(CHECKIN_REASK[q], lang)]
+                return t
+            t.flags.append("unparsed")
+            st.trend = SAME  # still unclear: counts against them, never for them
+            t.checkin_answer = {"id": st.checkin_id, "pain_score": None, "trend": SAME}
+        st.pending, st.reasked = "checkin_signs", False
+        t.replies = [content.text("checkin.signs", lang)]
+        return t
+
+    # checkin_signs
+    if answer == YES:
+        _raise(st, Tier.URGENT, ["F08"])
+    elif answer != NO:
+        if not st.reasked:
+            st.reasked = True
+            t.replies = [content.text(CHECKIN_REASK[q], lang)]
+            return t
+        t.flags.append("unparsed")
+        _raise(st, Tier.URGENT, ["F03"])  # as for any warning-sign list left unclear
+    return _checkin_finish(t, content, lang, raised=answer != NO)
+
+
+def _checkin_finish(t: Transition, content: Content, lang: str, raised: bool) -> Transition:
+    """Close the check-in: the tier the answers now reach, and what to do about it."""
+    st = t.state
+    st.phase, st.pending = "done", None
+    facts = st.facts()
+    resolved = bool(st.scores) and st.scores[-1] == 0
+    if resolved:  # no pain left: the duration rules no longer apply
+        facts = replace(facts, weeks=None)
+    assessment = evaluate(facts, disabled=content.disabled_rules, raised=content.raised)
+    tier, reasons = assessment.tier, list(assessment.rule_ids)
+    if st.trend == WORSE and tier < Tier.SOON:
+        tier, reasons = Tier.SOON, ["F08"]
+    if tier > st.tier or raised:
+        _raise(st, tier, reasons if tier > Tier.ROUTINE else [])
+        t.outcome = Assessment(Tier(st.tier), tuple(st.reasons))
+    if st.tier >= Tier.URGENT and (raised or st.trend != BETTER):
+        t.replies = _outcome_texts(Tier(st.tier), st, content, lang)
+    elif st.trend == WORSE:
+        t.replies = [content.text("checkin.worse", lang)]
+    elif (facts.weeks or 0) >= 6 and (st.trend != BETTER or t.outcome is not None):
+        # S01: pain still there at 6 weeks, even if easing, is checked by a provider.
+        t.replies = [content.text("checkin.see_provider", lang)]
+    elif t.outcome is not None and st.tier >= Tier.SOON:  # e.g. S09: 50+ and not improving
+        t.replies = _outcome_texts(Tier(st.tier), st, content, lang)
+    elif st.trend == BETTER:
+        t.replies = [content.text("checkin.better", lang)]
+    else:
+        t.replies = [content.text("checkin.same", lang)]
+    return t

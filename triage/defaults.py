@@ -60,28 +60,28 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     # ---- UK (+44) variants: Content.text() prefers "<key>_gb" for a UK number
     "sys.welcome_gb": {
-        "en": 'BackCheck: a few quick questions about your back pain. Automated, not a diagnosis, not monitored 24/7. Emergency: call 999. Reply STOP to end, HELP for help.',
-        "es": 'BackCheck: unas preguntas sobre su dolor de espalda. Servicio automatizado, no es un diagnostico. Emergencia: llame al 999. STOP para salir, AYUDA para ayuda.',
+        "en": "BackCheck: a few quick questions about your back pain. Automated, not a diagnosis, not monitored 24/7. Emergency: call 999. Reply STOP to end, HELP for help.",
+        "es": "BackCheck: unas preguntas sobre su dolor de espalda. Servicio automatizado, no es un diagnostico. Emergencia: llame al 999. STOP para salir, AYUDA para ayuda.",
     },
     "sys.safety_net_gb": {
         "en": "We couldn't be sure, so to be safe: if you have leg weakness or numbness, can't pee, chest pain or can't breathe, call 999 now.",
-        "es": 'No pudimos estar seguros. Por seguridad: si tiene debilidad o adormecimiento en las piernas, no puede orinar, dolor de pecho o le falta el aire, llame al 999.',
+        "es": "No pudimos estar seguros. Por seguridad: si tiene debilidad o adormecimiento en las piernas, no puede orinar, dolor de pecho o le falta el aire, llame al 999.",
     },
     "sys.after_outcome_gb": {
-        "en": 'Thanks for your message. Please follow the advice we sent. Text RESTART to start a new back-pain check. Emergency: call 999.',
-        "es": 'Gracias por su mensaje. Siga el consejo que le enviamos. Escriba REINICIAR para una nueva consulta. Emergencia: llame al 999.',
+        "en": "Thanks for your message. Please follow the advice we sent. Text RESTART to start a new back-pain check. Emergency: call 999.",
+        "es": "Gracias por su mensaje. Siga el consejo que le enviamos. Escriba REINICIAR para una nueva consulta. Emergencia: llame al 999.",
     },
     "sys.after_emergency_gb": {
         "en": "If you haven't yet, call 999 or go to A&E now. When you're safe, text RESTART to start a new check.",
-        "es": 'Si aun no lo ha hecho, llame al 999 o vaya a urgencias ahora. Cuando este a salvo, escriba REINICIAR para una nueva consulta.',
+        "es": "Si aun no lo ha hecho, llame al 999 o vaya a urgencias ahora. Cuando este a salvo, escriba REINICIAR para una nueva consulta.",
     },
     "outcome.soon_watch_gb": {
         "en": "Call 999 at once if you get leg weakness or numbness, trouble peeing, chest pain or trouble breathing. We'll check in with you by text.",
-        "es": 'Llame al 999 enseguida si nota debilidad o adormecimiento en las piernas, problemas para orinar, dolor de pecho o falta de aire.',
+        "es": "Llame al 999 enseguida si nota debilidad o adormecimiento en las piernas, problemas para orinar, dolor de pecho o falta de aire.",
     },
     "outcome.routine_watch_gb": {
         "en": "See a doctor if it's not better in 6 weeks, or sooner if it gets worse. Leg weakness/numbness, trouble peeing, chest pain or breathlessness: call 999.",
-        "es": 'Vea a un medico si no mejora en 6 semanas, o antes si empeora. Debilidad/adormecimiento de piernas, no poder orinar, dolor de pecho o falta de aire: 999.',
+        "es": "Vea a un medico si no mejora en 6 semanas, o antes si empeora. Debilidad/adormecimiento de piernas, no poder orinar, dolor de pecho o falta de aire: 999.",
     },
     # ---- questions (rule ids in brackets are the rules each question serves)
     "q.emergency_screen": {  # E00 (E01-E03, E05-E07)
@@ -232,6 +232,92 @@ MESSAGES: dict[str, dict[str, str]] = {
     "outcome.lower_back": {
         "en": "This service is for upper back pain. For lower back pain see nhs.uk or your doctor. If legs go numb/weak or you can't pee, call 911/999.",
         "es": "Este servicio es para dolor de espalda alta. Para dolor lumbar consulte a su medico. Si las piernas se duermen o debilitan o no puede orinar, llame al 911.",
+    },
+    # ---- check-ins (the reminders app; the plan in admin says which is sent when)
+    "checkin.routine_2w": {
+        "en": "{service}: it's been 2 weeks. How is your back? Reply BETTER, SAME or WORSE, or a score 0-10. New numbness, weakness or trouble peeing: call 911.",
+        "es": "{service}: han pasado 2 semanas. Como esta su espalda? Responda MEJOR, IGUAL o PEOR, o del 0 al 10. Adormecimiento, debilidad o no poder orinar: 911.",
+    },
+    "checkin.six_weeks": {
+        "en": "{service}: it's been 6 weeks. How is your back? Reply BETTER, SAME or WORSE, or a score 0-10. New numbness, weakness or trouble peeing: call 911.",
+        "es": "{service}: han pasado 6 semanas. Como esta su espalda? Responda MEJOR, IGUAL o PEOR, o del 0 al 10. Adormecimiento, debilidad o no poder orinar: 911.",
+    },
+    "checkin.soon_1w": {
+        "en": "{service}: a week ago we suggested a doctor's appointment for your back. Did you book one? Reply YES or NO. Worse or new numbness/weakness: call 911.",
+        "es": "{service}: hace una semana le sugerimos pedir cita con su medico. La pidio? Responda SI o NO. Si empeora o nota adormecimiento/debilidad: 911.",
+    },
+    "checkin.urgent_2d": {
+        "en": "{service}: 2 days ago we advised speaking to a doctor or nurse about your back. Did you? Reply YES or NO. New numbness/weakness: call 911.",
+        "es": "{service}: hace 2 dias le aconsejamos hablar con un medico o enfermera. Lo hizo? Responda SI o NO. Si nota adormecimiento/debilidad: llame al 911.",
+    },
+    "checkin.signs": {
+        "en": "Since we last texted, any NEW fever, weight loss, pain at night or at rest, coughing up blood or a lump on your back? Reply YES or NO",
+        "es": "Desde nuestro ultimo mensaje, tiene fiebre, perdida de peso, dolor de noche o en reposo, tos con sangre o un bulto en la espalda NUEVOS? Responda SI o NO",
+    },
+    "checkin.reask": {
+        "en": "Sorry, we didn't get that. How is your back pain now? Reply BETTER, SAME or WORSE, or a number from 0 (no pain) to 10 (worst).",
+        "es": "Perdone, no le entendimos. Como esta su dolor de espalda? Responda MEJOR, IGUAL o PEOR, o un numero del 0 (nada) al 10 (el peor).",
+    },
+    "checkin.signs_reask": {
+        "en": "Sorry, we didn't get that. Any new fever, weight loss, night pain, coughing up blood or lump? Reply YES or NO",
+        "es": "Perdone, no le entendimos. Tiene fiebre, perdida de peso, dolor de noche, tos con sangre o un bulto nuevos? Responda SI o NO",
+    },
+    "checkin.booked_reask": {
+        "en": "Sorry, we didn't get that. Have you booked or had an appointment about your back? Reply YES or NO",
+        "es": "Perdone, no le entendimos. Pidio o tuvo cita con su medico por su espalda? Responda SI o NO",
+    },
+    "checkin.better": {
+        "en": "Glad it's easing. Keep moving and keep up the self-care. Text us if anything changes, or RESTART for a new check. Emergency: call 911.",
+        "es": "Nos alegra que mejore. Siga moviendose y cuidandose. Escribanos si algo cambia, o REINICIAR para una nueva consulta. Emergencia: 911.",
+    },
+    "checkin.same": {
+        "en": "Thanks. Keep moving and keep up the self-care. If it gets worse or anything new starts, text us. Emergency: call 911.",
+        "es": "Gracias. Siga moviendose y cuidandose. Si empeora o nota algo nuevo, escribanos. Emergencia: llame al 911.",
+    },
+    "checkin.see_provider": {
+        "en": "Back pain that lasts 6 weeks or more should be checked. Please book an appointment with your doctor or a physio in the next 1-2 weeks.",
+        "es": "Un dolor de espalda de 6 semanas o mas debe revisarse. Pida cita con su medico o fisioterapeuta en las proximas 1-2 semanas.",
+    },
+    "checkin.worse": {
+        "en": "Your back pain is getting worse. Please book an appointment with your doctor in the next 1-2 weeks. New numbness/weakness: call 911.",
+        "es": "Su dolor de espalda empeora. Pida cita con su medico en las proximas 1-2 semanas. Si nota adormecimiento o debilidad: llame al 911.",
+    },
+    "checkin.booked_yes": {
+        "en": "Good. Keep that appointment and follow their advice. Text us if anything changes. Emergency: call 911.",
+        "es": "Bien. Acuda a esa cita y siga sus consejos. Escribanos si algo cambia. Emergencia: llame al 911.",
+    },
+    # ---- check-ins, UK (+44) variants
+    "checkin.routine_2w_gb": {
+        "en": "{service}: it's been 2 weeks. How is your back? Reply BETTER, SAME or WORSE, or a score 0-10. New numbness, weakness or trouble peeing: call 999.",
+        "es": "{service}: han pasado 2 semanas. Como esta su espalda? Responda MEJOR, IGUAL o PEOR, o del 0 al 10. Adormecimiento, debilidad o no poder orinar: 999.",
+    },
+    "checkin.six_weeks_gb": {
+        "en": "{service}: it's been 6 weeks. How is your back? Reply BETTER, SAME or WORSE, or a score 0-10. New numbness, weakness or trouble peeing: call 999.",
+        "es": "{service}: han pasado 6 semanas. Como esta su espalda? Responda MEJOR, IGUAL o PEOR, o del 0 al 10. Adormecimiento, debilidad o no poder orinar: 999.",
+    },
+    "checkin.soon_1w_gb": {
+        "en": "{service}: a week ago we suggested a doctor's appointment for your back. Did you book one? Reply YES or NO. Worse or new numbness/weakness: call 999.",
+        "es": "{service}: hace una semana le sugerimos pedir cita con su medico. La pidio? Responda SI o NO. Si empeora o nota adormecimiento/debilidad: 999.",
+    },
+    "checkin.urgent_2d_gb": {
+        "en": "{service}: 2 days ago we advised speaking to a doctor or nurse about your back. Did you? Reply YES or NO. New numbness/weakness: call 999.",
+        "es": "{service}: hace 2 dias le aconsejamos hablar con un medico o enfermera. Lo hizo? Responda SI o NO. Si nota adormecimiento/debilidad: llame al 999.",
+    },
+    "checkin.better_gb": {
+        "en": "Glad it's easing. Keep moving and keep up the self-care. Text us if anything changes, or RESTART for a new check. Emergency: call 999.",
+        "es": "Nos alegra que mejore. Siga moviendose y cuidandose. Escribanos si algo cambia, o REINICIAR para una nueva consulta. Emergencia: 999.",
+    },
+    "checkin.same_gb": {
+        "en": "Thanks. Keep moving and keep up the self-care. If it gets worse or anything new starts, text us. Emergency: call 999.",
+        "es": "Gracias. Siga moviendose y cuidandose. Si empeora o nota algo nuevo, escribanos. Emergencia: llame al 999.",
+    },
+    "checkin.worse_gb": {
+        "en": "Your back pain is getting worse. Please book an appointment with your doctor in the next 1-2 weeks. New numbness/weakness: call 999.",
+        "es": "Su dolor de espalda empeora. Pida cita con su medico en las proximas 1-2 semanas. Si nota adormecimiento o debilidad: llame al 999.",
+    },
+    "checkin.booked_yes_gb": {
+        "en": "Good. Keep that appointment and follow their advice. Text us if anything changes. Emergency: call 999.",
+        "es": "Bien. Acuda a esa cita y siga sus consejos. Escribanos si algo cambia. Emergencia: llame al 999.",
     },
 }
 

@@ -6,6 +6,9 @@ state as JSON next to the outcome (tier and rule ids) that clinicians browse.
 
 from __future__ import annotations
 
+from functools import cache
+from zoneinfo import available_timezones
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -24,6 +27,16 @@ class TierChoices(models.IntegerChoices):
 class LanguageChoices(models.TextChoices):
     EN = "en", "English"
     ES = "es", "Spanish"
+
+
+@cache
+def _timezone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def validate_timezone(value: str) -> None:
+    if value and value not in _timezone_names():
+        raise ValidationError(f"{value!r} is not a time zone name (e.g. Europe/London).")
 
 
 class Person(models.Model):
@@ -45,6 +58,15 @@ class Person(models.Model):
     country = models.CharField(max_length=2, blank=True, help_text="Region of the number.")
     language = models.CharField(max_length=8, choices=LanguageChoices.choices, blank=True)
     opted_out_at = models.DateTimeField(null=True, blank=True)
+    number_invalid_at = models.DateTimeField(
+        null=True, blank=True, help_text="Twilio said this number cannot receive texts."
+    )
+    timezone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_timezone],
+        help_text="IANA name, e.g. America/Chicago. Blank: guessed from the number.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -146,6 +168,7 @@ class ContentMessage(models.Model):
         QUESTION = "q", "Question"
         OUTCOME = "outcome", "Outcome"
         SYSTEM = "sys", "System"
+        CHECKIN = "checkin", "Check-in"
 
     key = models.CharField(max_length=64)
     language = models.CharField(max_length=8, choices=LanguageChoices.choices)

@@ -16,14 +16,22 @@ import phonenumbers
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from reminders.services import (
+    checkin_latest_sent,
+    checkin_record_answer,
+    checkins_cancel,
+    checkins_schedule,
+)
 from triage import conversation as engine
 from triage.models import Conversation, Message, Person, mask
 from triage.selectors import content_load
+from triage.sms.base import INVALID_NUMBER_CODES, TWILIO_UNSUBSCRIBED
 from triage.understanding import describe
 
 log = logging.getLogger(__name__)
 
 SHORT_CODE_RE = re.compile(r"^\d{3,8}$")
+WEEK_SECONDS = 7 * 24 * 3600
 
 
 @dataclass
@@ -103,6 +111,7 @@ def conversation_handle_inbound(
                 opted_out=person.opted_out, language=person.language or None, country=person.country
             ),
             content=content,
+            **_followup_context(conv),
         )
         inbound.analysis = describe(t.analysis) | {"flags": t.flags}
         if person.opted_out and not t.replies:
@@ -152,12 +161,24 @@ def _active_conversation(person: Person) -> Conversation:
     return conv or Conversation.objects.create(person=person, language=person.language)
 
 
+def _followup_context(conv: Conversation) -> dict:
+    """The latest check-in sent in this episode and the weeks since its outcome."""
+    if conv.outcome_at is None:
+        return {}
+    latest = checkin_latest_sent(conv)
+    return {
+        "checkin": engine.Checkin(id=latest.pk, kind=latest.kind) if latest else None,
+        "elapsed_weeks": (timezone.now() - conv.outcome_at).total_seconds() / WEEK_SECONDS,
+    }
+
+
 def _apply(person: Person, conv: Conversation, t: engine.Transition) -> Conversation:
     now = timezone.now()
     if t.language and t.language != person.language:
         person.language = t.language
     if t.action == "opt_out":
         person.opted_out_at = now
+        checkins_cancel(person, "opted out")  # START will not bring them back
     elif t.action == "opt_in":
         person.opted_out_at = None
     person.save()
@@ -167,17 +188,89 @@ def _apply(person: Person, conv: Conversation, t: engine.Transition) -> Conversa
     elif t.action == "restart":
         conv.status = Conversation.Status.CLOSED
         conv.save(update_fields=["status", "updated_at"])
+        checkins_cancel(person, "new triage")
         conv = Conversation.objects.create(person=person, language=person.language)
 
     conv.state = t.state.to_dict()
     conv.language = person.language
+    if t.checkin_answer and t.checkin_answer.get("id"):
+        checkin_record_answer(
+            t.checkin_answer["id"], t.checkin_answer["pain_score"], t.checkin_answer["trend"]
+        )
     if t.outcome is not None:
+        before = conv.tier
         conv.tier = max(int(t.outcome.tier), conv.tier if conv.tier is not None else -1)
         conv.reasons = list(t.state.reasons)
         if conv.outcome_at is None:
             conv.outcome_at = now
             conv.texts_to_outcome = t.state.texts_in
+        if conv.tier != before and t.action != "opt_out":
+            # A first outcome, or a higher tier later: that tier's plan replaces what was pending
+            # (an emergency cancels everything; a clinician follows up).
+            conv.save()
+            checkins_schedule(conv, conv.tier, now)
     if t.action == "opt_out":
         conv.status = Conversation.Status.STOPPED
     conv.save()
     return conv
+
+
+# ---------------------------------------------------------------- delivery status callbacks
+
+# Twilio's MessageStatus values -> ours, and how far along each is (a late "sent" callback
+# never overwrites "delivered").
+CALLBACK_STATUS = {
+    "accepted": Message.Status.QUEUED,
+    "scheduled": Message.Status.QUEUED,
+    "queued": Message.Status.QUEUED,
+    "sending": Message.Status.QUEUED,
+    "sent": Message.Status.SENT,
+    "delivered": Message.Status.DELIVERED,
+    "read": Message.Status.DELIVERED,
+    "undelivered": Message.Status.UNDELIVERED,
+    "failed": Message.Status.FAILED,
+    "canceled": Message.Status.FAILED,
+}
+_PROGRESS = {
+    Message.Status.QUEUED: 0,
+    Message.Status.SENT: 1,
+    Message.Status.DELIVERED: 2,
+    Message.Status.UNDELIVERED: 3,
+    Message.Status.FAILED: 3,
+}
+
+
+def message_record_status(sid: str, twilio_status: str, error_code: int | None) -> bool:
+    """Record a delivery status callback on the outbound message. False: no such message.
+
+    A permanent failure updates the person: 21610 means they opted out with the carrier or
+    Twilio; an invalid or landline number stops all further texts to it.
+    """
+    status = CALLBACK_STATUS[twilio_status]
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update()
+            .select_related("person")
+            .filter(provider_sid=sid, direction=Message.Direction.OUTBOUND)
+            .first()
+        )
+        if message is None:
+            return False
+        if _PROGRESS[status] >= _PROGRESS.get(message.status, -1):
+            message.status = status
+        if error_code is not None:
+            message.error_code = error_code
+        message.save(update_fields=["status", "error_code"])
+        person = message.person
+        if person is None or status not in (Message.Status.UNDELIVERED, Message.Status.FAILED):
+            return True
+        now = timezone.now()
+        if error_code == TWILIO_UNSUBSCRIBED and not person.opted_out:
+            Person.objects.filter(pk=person.pk).update(opted_out_at=now, updated_at=now)
+            checkins_cancel(person, "opted out")
+        elif error_code in INVALID_NUMBER_CODES and person.number_invalid_at is None:
+            Person.objects.filter(pk=person.pk).update(number_invalid_at=now, updated_at=now)
+            checkins_cancel(person, "number cannot receive texts")
+    if status in (Message.Status.UNDELIVERED, Message.Status.FAILED):
+        log.warning("message to %s %s (error %s)", mask(message.address), status, error_code)
+    return True

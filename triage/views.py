@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from triage.services import conversation_handle_inbound
+from triage.services import CALLBACK_STATUS, conversation_handle_inbound, message_record_status
 
 log = logging.getLogger(__name__)
 
@@ -73,3 +73,26 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
         sid=sid, address=sender, body=body, num_media=num_media, media_urls=media
     )
     return twiml(result.replies)
+
+
+@csrf_exempt
+@require_POST
+def twilio_status(request: HttpRequest) -> HttpResponse:
+    """Delivery status callbacks for the texts we sent (check-ins), signed like inbound ones."""
+    if not signature_ok(request):
+        return HttpResponse("Invalid Twilio signature", status=403, content_type="text/plain")
+    sid = (request.POST.get("MessageSid") or request.POST.get("SmsSid") or "").strip()
+    status = (request.POST.get("MessageStatus") or request.POST.get("SmsStatus") or "").strip()
+    if not SID_RE.match(sid):
+        return bad_request("MessageSid missing or malformed")
+    if status.lower() not in CALLBACK_STATUS:
+        return bad_request("MessageStatus missing or unknown")
+    raw_code = (request.POST.get("ErrorCode") or "").strip()
+    if raw_code and not raw_code.isdigit():
+        return bad_request("ErrorCode is not a number")
+    code = int(raw_code) if raw_code and len(raw_code) < 10 else None
+    if not message_record_status(sid, status.lower(), code):
+        # Not ours (e.g. a TwiML reply, or a number shared with another app): nothing to do,
+        # and an error would only make Twilio log failures.
+        log.info("status callback for unknown message %s…", sid[:10])
+    return HttpResponse(status=204)

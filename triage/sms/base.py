@@ -6,6 +6,17 @@ from __future__ import annotations
 TWILIO_UNSUBSCRIBED = 21610  # the recipient texted STOP; Twilio refuses until they send START
 TWILIO_INVALID_TO = 21211  # not a valid phone number
 TWILIO_NOT_MOBILE = 21614  # valid, but not a number that can receive SMS (e.g. a landline)
+# Delivery errors in status callbacks that mean the number will never take a text.
+TWILIO_UNKNOWN_DESTINATION = 30005
+TWILIO_LANDLINE_OR_UNREACHABLE_CARRIER = 30006
+INVALID_NUMBER_CODES = frozenset(
+    {
+        TWILIO_INVALID_TO,
+        TWILIO_NOT_MOBILE,
+        TWILIO_UNKNOWN_DESTINATION,
+        TWILIO_LANDLINE_OR_UNREACHABLE_CARRIER,
+    }
+)
 
 
 class SmsError(Exception):
@@ -31,7 +42,7 @@ class SmsError(Exception):
 
     @property
     def invalid_number(self) -> bool:
-        return self.code in (TWILIO_INVALID_TO, TWILIO_NOT_MOBILE)
+        return self.code in INVALID_NUMBER_CODES
 
     def __repr__(self) -> str:
         return (

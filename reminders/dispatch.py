@@ -1,0 +1,333 @@
+"""The check-in dispatcher: claim due rows, send them, record the result. One code path for the
+Celery beat task and for `manage.py send_due_checkins`.
+
+Claiming
+    A row is claimable when its status is pending (or sending with an expired lease) and
+    `send_after` has passed. A claim sets status=sending, a fresh claim token and
+    send_after = now + lease, in one statement: on PostgreSQL the candidates are picked with
+    SELECT ... FOR UPDATE SKIP LOCKED, and everywhere the UPDATE repeats the claimable
+    condition (compare-and-swap), so two dispatchers never claim the same row.
+
+Sending
+    A claimed batch is sent in chunks of about one second's worth at the configured rate. Each
+    chunk is one transaction that locks its check-ins and their people (SKIP LOCKED: a person
+    whose text is being handled right now is retried shortly), re-checks that the check-in is
+    still due and wanted, sends, and marks each row sent together with the provider's message
+    id before committing. An opt-out therefore either commits first (and is seen here) or
+    waits for the chunk to finish: nothing is sent after it.
+
+At-least-once window
+    A worker killed between a text leaving and its chunk committing leaves the row claimed; it
+    is sent again when the lease expires (CHECKIN_LEASE_SECONDS). Only texts sent in that last,
+    uncommitted chunk can be repeated, at most one chunk (about one second of sending).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, transaction
+from django.utils import timezone
+
+from reminders.models import Checkin, SendingWindow
+from reminders.quiet_hours import next_send_time, person_zones
+from reminders.ratelimit import get_limiter
+from reminders.services import checkins_cancel
+from triage.conversation import UK_REGIONS
+from triage.models import Conversation, Message, Person, mask
+from triage.rules import Tier
+from triage.selectors import content_load
+from triage.sms import SmsError, send_sms
+
+log = logging.getLogger(__name__)
+
+CLAIMABLE = (Checkin.Status.PENDING, Checkin.Status.SENDING)
+BUSY_RETRY = dt.timedelta(seconds=15)  # the person's row was locked: they are texting us
+
+
+@dataclass
+class Summary:
+    claimed: int = 0
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+    def add(self, other: Summary) -> None:
+        for name in ("claimed", "sent", "deferred", "failed", "cancelled"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def line(self) -> str:
+        return (
+            f"claimed={self.claimed} sent={self.sent} deferred={self.deferred} "
+            f"failed={self.failed} cancelled={self.cancelled}"
+        )
+
+
+# ---------------------------------------------------------------- claiming
+
+
+def batch_size() -> int:
+    """Rows per claim: at most what the rate limit can send in half a lease."""
+    size = settings.CHECKIN_BATCH_SIZE
+    rate = settings.CHECKIN_MAX_PER_SECOND
+    if rate > 0:
+        size = min(size, max(1, int(rate * settings.CHECKIN_LEASE_SECONDS / 2)))
+    return size
+
+
+def claim_batch(now: dt.datetime, limit: int) -> tuple[uuid.UUID, list[int]]:
+    token = uuid.uuid4()
+    lease_end = now + dt.timedelta(seconds=settings.CHECKIN_LEASE_SECONDS)
+    due = Checkin.objects.filter(status__in=CLAIMABLE, send_after__lte=now)
+    with transaction.atomic():
+        candidates = due.order_by("send_after", "id")
+        if connection.features.has_select_for_update_skip_locked:
+            candidates = candidates.select_for_update(skip_locked=True)
+        ids = list(candidates.values_list("id", flat=True)[:limit])
+        if not ids:
+            return token, []
+        # Compare-and-swap: only rows still claimable are taken.
+        due.filter(id__in=ids).update(
+            status=Checkin.Status.SENDING,
+            claim_token=token,
+            claimed_at=now,
+            send_after=lease_end,
+            updated_at=now,
+        )
+        claimed = list(
+            Checkin.objects.filter(id__in=ids, claim_token=token).values_list("id", flat=True)
+        )
+    return token, claimed
+
+
+def dispatch_due(
+    *,
+    now: dt.datetime | None = None,
+    send: Callable[[list[int], uuid.UUID], Summary | None] | None = None,
+    max_rows: int | None = None,
+) -> Summary:
+    """One pass: claim every due row (in batches) and hand each batch to `send`.
+
+    `send` defaults to sending in this process; the Celery task passes one that enqueues.
+    """
+    now = now or timezone.now()
+    send = send or send_batch
+    size = batch_size()
+    if max_rows is None and settings.CHECKIN_MAX_PER_SECOND > 0:
+        # Claim no more than can go out before the leases run out.
+        max_rows = max(
+            size, int(settings.CHECKIN_MAX_PER_SECOND * settings.CHECKIN_LEASE_SECONDS / 2)
+        )
+    total = Summary()
+    while max_rows is None or total.claimed < max_rows:
+        limit = size if max_rows is None else min(size, max_rows - total.claimed)
+        token, ids = claim_batch(now, limit)
+        if not ids:
+            break
+        total.claimed += len(ids)
+        result = send(ids, token)
+        if result is not None:
+            result.claimed = 0
+            total.add(result)
+        if len(ids) < limit:
+            break
+    return total
+
+
+# ---------------------------------------------------------------- sending
+
+
+def send_batch(ids: list[int], token: uuid.UUID | str) -> Summary:
+    """Send a claimed batch, one transaction per chunk. Safe to run twice (token-checked)."""
+    token = uuid.UUID(str(token))
+    rate = settings.CHECKIN_MAX_PER_SECOND
+    chunk = len(ids) if rate <= 0 else max(1, int(rate))
+    summary = Summary()
+    content = content_load()
+    window = SendingWindow.current()
+    for i in range(0, len(ids), chunk):
+        summary.add(_send_chunk(ids[i : i + chunk], token, content, window))
+    # Rows of ours left behind (their person was busy): try again shortly.
+    released = Checkin.objects.filter(
+        id__in=ids, claim_token=token, status=Checkin.Status.SENDING
+    ).update(
+        status=Checkin.Status.PENDING,
+        claim_token=None,
+        send_after=timezone.now() + BUSY_RETRY,
+        updated_at=timezone.now(),
+    )
+    summary.deferred += released
+    return summary
+
+
+def _ineligible(row: Checkin) -> str | None:
+    person, conv = row.person, row.conversation
+    if person.opted_out:
+        return "opted out"
+    if person.number_invalid_at is not None or person.kind != Person.Kind.PHONE:
+        return "number cannot receive texts"
+    if conv.status != Conversation.Status.ACTIVE:
+        return "newer triage" if conv.status == Conversation.Status.CLOSED else "opted out"
+    if conv.tier is None or conv.tier >= Tier.EMERGENCY:
+        return "escalated"
+    if conv.tier > row.tier:
+        return "escalated"
+    return None
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    base = settings.CHECKIN_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)
+    seconds = min(settings.CHECKIN_RETRY_MAX_SECONDS, base)
+    return dt.timedelta(seconds=seconds * random.uniform(0.8, 1.0))
+
+
+def _send_chunk(ids, token, content, window) -> Summary:
+    summary = Summary()
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            Checkin.objects.select_for_update(skip_locked=True, of=("self", "person"))
+            .select_related("person", "conversation")
+            .filter(id__in=ids, claim_token=token, status=Checkin.Status.SENDING)
+            .order_by("id")
+        )
+        ready: list[Checkin] = []
+        for row in rows:
+            reason = _ineligible(row)
+            if reason:
+                row.status, row.cancelled_reason, row.claim_token = (
+                    Checkin.Status.CANCELLED,
+                    reason,
+                    None,
+                )
+                summary.cancelled += 1
+                continue
+            person = row.person
+            zones = person_zones(
+                person.timezone, person.phone or person.address, settings.CHECKIN_DEFAULT_TIMEZONE
+            )
+            opens = next_send_time(now, zones, window.start, window.end)
+            if opens > now:
+                row.status, row.send_after, row.claim_token = Checkin.Status.PENDING, opens, None
+                summary.deferred += 1
+                continue
+            ready.append(row)
+
+        messages: list[Message] = []
+        if ready:
+            wait = get_limiter().reserve(len(ready))
+            interval = get_limiter().interval
+            started = time.monotonic()
+            for n, row in enumerate(ready):
+                pause = started + wait + n * interval - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                message = _send_one(row, content, summary)
+                if message is not None:
+                    messages.append(message)
+        if messages:
+            Message.objects.bulk_create(messages)
+            for row in ready:
+                if row.status == Checkin.Status.SENT:
+                    row.message = row._message  # type: ignore[attr-defined]
+        if rows:
+            Checkin.objects.bulk_update(
+                rows,
+                [
+                    "status",
+                    "send_after",
+                    "claim_token",
+                    "attempts",
+                    "provider_sid",
+                    "message",
+                    "sent_at",
+                    "last_error",
+                    "error_code",
+                    "cancelled_reason",
+                    "updated_at",
+                ],
+            )
+    return summary
+
+
+def _send_one(row: Checkin, content, summary: Summary) -> Message | None:
+    person = row.person
+    now = timezone.now()
+    row.updated_at = now
+    row.attempts += 1
+    lang = person.language or "en"
+    body = replace(content, uk=person.country in UK_REGIONS).text(row.message_key, lang)
+    to = person.phone or person.address
+    try:
+        sid = send_sms(to, body)
+    except (SmsError, ImproperlyConfigured) as exc:
+        _record_failure(row, exc, summary)
+        return None
+    row.status, row.provider_sid, row.sent_at, row.claim_token = (
+        Checkin.Status.SENT,
+        sid,
+        now,
+        None,
+    )
+    row.last_error, row.error_code = "", None
+    summary.sent += 1
+    message = Message(
+        person=person,
+        conversation=row.conversation,
+        direction=Message.Direction.OUTBOUND,
+        address=person.address,
+        body=body,
+        provider_sid=sid,
+        status=Message.Status.QUEUED,
+    )
+    row._message = message  # type: ignore[attr-defined]
+    return message
+
+
+def _record_failure(row: Checkin, exc: Exception, summary: Summary) -> None:
+    person = row.person
+    now = timezone.now()
+    row.claim_token = None
+    row.last_error = str(exc)[:500]
+    code = getattr(exc, "code", None)
+    row.error_code = code
+    recipient_refused = isinstance(exc, SmsError) and (exc.opted_out or exc.invalid_number)
+    # Bad credentials or settings are ours to fix: keep retrying instead of failing everyone.
+    config_problem = isinstance(exc, ImproperlyConfigured) or getattr(exc, "status", None) in (
+        401,
+        403,
+    )
+    if recipient_refused:
+        if exc.opted_out:  # type: ignore[union-attr]
+            person.opted_out_at = person.opted_out_at or now
+            person.save(update_fields=["opted_out_at", "updated_at"])
+        else:
+            person.number_invalid_at = person.number_invalid_at or now
+            person.save(update_fields=["number_invalid_at", "updated_at"])
+        checkins_cancel(person, "opted out" if exc.opted_out else "number cannot receive texts")  # type: ignore[union-attr]
+        row.status = Checkin.Status.FAILED
+        summary.failed += 1
+        log.info("check-in %s to %s refused: %s", row.pk, mask(person.address), exc)
+    elif isinstance(exc, SmsError) and exc.permanent and not config_problem:
+        row.status = Checkin.Status.FAILED
+        summary.failed += 1
+        log.warning("check-in %s to %s failed for good: %s", row.pk, mask(person.address), exc)
+    elif row.attempts >= settings.CHECKIN_MAX_ATTEMPTS:
+        row.status = Checkin.Status.FAILED
+        summary.failed += 1
+        log.error("check-in %s gave up after %s attempts: %s", row.pk, row.attempts, exc)
+    else:
+        row.status = Checkin.Status.PENDING
+        row.send_after = now + _backoff(row.attempts)
+        summary.deferred += 1
+        level = logging.ERROR if config_problem else logging.INFO
+        log.log(level, "check-in %s will retry at %s: %s", row.pk, row.send_after, exc)

@@ -1,0 +1,85 @@
+"""Scheduling and cancelling check-ins. Called by triage.services under the person's row lock.
+
+- An outcome (first, or a higher tier later) schedules that tier's active plan steps, due
+  counted from now; rows are unique per (episode, step), so scheduling twice creates nothing.
+- Any new outcome, an emergency, a new triage (RESTART) and an opt-out cancel what is pending.
+  START never brings cancelled check-ins back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+from django.utils import timezone
+
+from reminders.models import Checkin, CheckinStep
+from triage.models import Conversation, Person
+from triage.rules import Tier
+
+OPEN = (Checkin.Status.PENDING, Checkin.Status.SENDING)
+
+
+def checkins_cancel(person: Person, reason: str) -> int:
+    """Cancel every check-in of the person not yet sent. Returns how many."""
+    return Checkin.objects.filter(person=person, status__in=OPEN).update(
+        status=Checkin.Status.CANCELLED,
+        cancelled_reason=reason,
+        claim_token=None,
+        updated_at=timezone.now(),
+    )
+
+
+def checkins_schedule(conversation: Conversation, tier: int, at: dt.datetime | None = None) -> int:
+    """Replace the person's pending check-ins with the plan for `tier`, counted from `at`."""
+    at = at or timezone.now()
+    person = conversation.person
+    checkins_cancel(person, "new outcome")
+    if tier >= Tier.EMERGENCY or person.opted_out:
+        return 0
+    steps = CheckinStep.objects.filter(tier=tier, active=True)
+    rows = [
+        Checkin(
+            person=person,
+            conversation=conversation,
+            step=step,
+            tier=step.tier,
+            kind=step.kind,
+            message_key=step.message_key,
+            due_at=at + step.offset,
+            send_after=at + step.offset,
+        )
+        for step in steps
+    ]
+    created = Checkin.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(created)
+
+
+def checkin_latest_sent(conversation: Conversation) -> Checkin | None:
+    """The check-in a reply answers: the latest one sent in the episode, however long ago."""
+    return (
+        Checkin.objects.filter(conversation=conversation, status=Checkin.Status.SENT)
+        .order_by("-sent_at", "-id")
+        .first()
+    )
+
+
+def checkin_record_answer(checkin_id: int, pain_score: int | None, trend: str | None) -> None:
+    now = timezone.now()
+    updates: dict[str, object] = {"updated_at": now}
+    if pain_score is not None:
+        updates["pain_score"] = pain_score
+    if trend:
+        updates["trend"] = trend
+    Checkin.objects.filter(pk=checkin_id).update(**updates)
+    Checkin.objects.filter(pk=checkin_id, replied_at__isnull=True).update(replied_at=now)
+
+
+def checkins_cancel_for_step(step: CheckinStep) -> int:
+    """Admin action: stop the pending check-ins of a step (e.g. a step retired by mistake)."""
+    return Checkin.objects.filter(Q(step=step), status__in=OPEN).update(
+        status=Checkin.Status.CANCELLED,
+        cancelled_reason="step cancelled by staff",
+        claim_token=None,
+        updated_at=timezone.now(),
+    )
