@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.html import format_html
 
+from reminders.models import Checkin
 from triage.models import (
     AnswerWord,
     ContentMessage,
@@ -139,8 +140,16 @@ class ConversationInline(ReadOnlyInline):
     show_change_link = True
 
 
+class CheckinInline(ReadOnlyInline):
+    model = Checkin
+    fields = ("due_at", "message_key", "status", "sent_at", "pain_score", "trend", "replied_at")
+    ordering = ("due_at",)
+
+
 @admin.register(Person)
-class PersonAdmin(ReadOnlyAdmin):
+class PersonAdmin(admin.ModelAdmin):
+    """Read-only but for the time zone, which staff set when a person tells them theirs."""
+
     list_display = (
         "masked",
         "channel",
@@ -158,8 +167,27 @@ class PersonAdmin(ReadOnlyAdmin):
         ("opted_out_at", admin.EmptyFieldListFilter),
     )
     search_fields = ("address", "phone")
-    inlines = [ConversationInline]
-    exclude = ()
+    inlines = [ConversationInline, CheckinInline]
+    fields = (
+        "masked",
+        "channel",
+        "kind",
+        "country",
+        "language",
+        "timezone",
+        "opted_out_at",
+        "number_invalid_at",
+        "created_at",
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f for f in self.fields if f != "timezone"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
     @admin.display(description="number", ordering="address")
     def masked(self, obj: Person) -> str:
