@@ -184,3 +184,35 @@ def test_it_refuses_to_start_with_a_bad_setting() -> None:
     )
     assert result.returncode != 0
     assert "DEBUG must be a boolean (true/false/1/0/yes/no), got 'maybe'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "message"),
+    [
+        ("CHECKIN_MAX_PER_SECOND", "-1", "CHECKIN_MAX_PER_SECOND must be a number of at least 0"),
+        ("CHECKIN_MAX_PER_SECOND", "fast", "CHECKIN_MAX_PER_SECOND must be a number, got 'fast'"),
+        ("CHECKIN_BATCH_SIZE", "2.5", "CHECKIN_BATCH_SIZE must be a whole number, got '2.5'"),
+        ("CHECKIN_BATCH_SIZE", "0", "CHECKIN_BATCH_SIZE must be a whole number of at least 1"),
+        ("CHECKIN_LEASE_SECONDS", "5", "CHECKIN_LEASE_SECONDS must be a number of at least 10"),
+        ("CHECKIN_DEFAULT_TIMEZONE", "Mars/Base", "CHECKIN_DEFAULT_TIMEZONE must be a time zone"),
+    ],
+)
+def test_it_refuses_to_start_with_a_bad_checkin_setting(name: str, raw: str, message: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=REPO,
+        env={**os.environ, name: raw},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_it_reads_checkin_numbers() -> None:
+    assert env.env_number({"X": "2.5"}, "X", 1.0, minimum=0) == 2.5
+    assert env.env_number({}, "X", 1.0, minimum=0) == 1.0
+    assert env.env_number({"X": "0"}, "X", 1.0, minimum=0) == 0
+    assert env.env_number({"X": "200"}, "X", 100, minimum=1, integer=True) == 200
+    assert env.env_timezone({"TZ_NAME": "Europe/London"}, "TZ_NAME", "UTC") == "Europe/London"
