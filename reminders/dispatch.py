@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from reminders.models import Checkin, SendingWindow
@@ -201,15 +202,16 @@ def _send_chunk(ids, token, content, window) -> Summary:
             .order_by("id")
         )
         ready: list[Checkin] = []
+        newest = _newest_due(rows, now)
         for row in rows:
             reason = _ineligible(row)
             if reason:
-                row.status, row.cancelled_reason, row.claim_token = (
-                    Checkin.Status.CANCELLED,
-                    reason,
-                    None,
-                )
-                summary.cancelled += 1
+                _cancel(row, reason, summary)
+                continue
+            if row.due_at < newest.get(row.conversation_id, row.due_at):
+                # After downtime the 2-week check-in is still due when the 6-week one is:
+                # only the later one goes, not two questions back to back.
+                _cancel(row, "superseded by a later check-in", summary)
                 continue
             person = row.person
             zones = person_zones(
@@ -227,13 +229,20 @@ def _send_chunk(ids, token, content, window) -> Summary:
             wait = get_limiter().reserve(len(ready))
             interval = get_limiter().interval
             started = time.monotonic()
+            refused: dict[int, str] = {}  # person id -> why Twilio refused their number
             for n, row in enumerate(ready):
+                if row.person_id in refused:
+                    # Their opt-out (or dead number) was recorded a moment ago in this chunk.
+                    _cancel(row, refused[row.person_id], summary)
+                    continue
                 pause = started + wait + n * interval - time.monotonic()
                 if pause > 0:
                     time.sleep(pause)
                 message = _send_one(row, content, summary)
                 if message is not None:
                     messages.append(message)
+                elif reason := _ineligible(row):
+                    refused[row.person_id] = reason
         if messages:
             Message.objects.bulk_create(messages)
             for row in ready:
@@ -257,6 +266,28 @@ def _send_chunk(ids, token, content, window) -> Summary:
                 ],
             )
     return summary
+
+
+def _newest_due(rows: list[Checkin], now: dt.datetime) -> dict[int, dt.datetime]:
+    """Per episode, the due time of its latest check-in that is due, being sent or sent."""
+    if not rows:
+        return {}
+    return dict(
+        Checkin.objects.filter(
+            conversation_id__in={row.conversation_id for row in rows},
+            status__in=(*CLAIMABLE, Checkin.Status.SENT),
+            due_at__lte=now,
+        )
+        .values("conversation_id")
+        .annotate(newest=Max("due_at"))
+        .values_list("conversation_id", "newest")
+    )
+
+
+def _cancel(row: Checkin, reason: str, summary: Summary) -> None:
+    row.status, row.cancelled_reason, row.claim_token = Checkin.Status.CANCELLED, reason, None
+    row.updated_at = timezone.now()
+    summary.cancelled += 1
 
 
 def _send_one(row: Checkin, content, summary: Summary) -> Message | None:

@@ -34,10 +34,21 @@ def checkins_schedule(conversation: Conversation, tier: int, at: dt.datetime | N
     """Replace the person's pending check-ins with the plan for `tier`, counted from `at`."""
     at = at or timezone.now()
     person = conversation.person
-    checkins_cancel(person, "new outcome")
-    if tier >= Tier.EMERGENCY or person.opted_out:
+    steps: list[CheckinStep] = []
+    if tier < Tier.EMERGENCY and not person.opted_out:
+        steps = list(CheckinStep.objects.filter(tier=tier, active=True))
+    # Everything else pending goes; this episode's rows for these very steps stay as they are
+    # (scheduling the same plan twice must neither duplicate nor drop them).
+    Checkin.objects.filter(person=person, status__in=OPEN).exclude(
+        conversation=conversation, step__in=steps
+    ).update(
+        status=Checkin.Status.CANCELLED,
+        cancelled_reason="new outcome",
+        claim_token=None,
+        updated_at=timezone.now(),
+    )
+    if not steps:
         return 0
-    steps = CheckinStep.objects.filter(tier=tier, active=True)
     rows = [
         Checkin(
             person=person,
