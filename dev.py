@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Developer entry point that needs nothing but Python 3.11+ (standard library only).
 
-    python3 dev.py run [--port 8000]    migrate, then serve on http://127.0.0.1:8000
+    python3 dev.py run [--port 8000]    migrate, then serve on http://127.0.0.1:8000, with a
+                                        Celery worker (beat embedded) sending due check-ins
     python3 dev.py test [pytest args]   run the test suite
     python3 dev.py chat +15551230000    text the service from the terminal
     python3 dev.py manage <command>     any manage.py command, e.g. createsuperuser
@@ -15,8 +16,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import signal
 import subprocess
 import sys
+import time
 import venv
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,7 +33,9 @@ USAGE = """\
 usage: python3 dev.py <command> [args]
 
 commands:
-  run [--port N]        migrate, then run the service on http://127.0.0.1:8000
+  run [--port N] [--no-worker]
+                        migrate, then run the service on http://127.0.0.1:8000 and a
+                        check-in worker next to it (--no-worker: the web app only)
   test [pytest args]    run the tests (exit status is pytest's)
   chat PHONE            chat with the service in the terminal, e.g. chat +15551230000
   manage ARGS           run any manage.py command, e.g. manage createsuperuser
@@ -99,16 +104,127 @@ def migrate(env: dict[str, str], quiet: bool = False) -> None:
         sys.exit(status)
 
 
+def worker_commands() -> list[list[str]]:
+    """The check-in dispatcher: a Celery worker with beat, on REDIS_URL or else kombu's
+    filesystem transport in var/celery-queue (settings.py), so no server is needed."""
+    celery = [str(venv_python()), "-m", "celery", "-A", "backpain_service"]
+    # One process, no broadcast chatter: all a single developer machine needs.
+    worker = [
+        *celery,
+        "worker",
+        "--pool",
+        "solo",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "--hostname",
+        "dev@%h",
+    ]
+    (ROOT / "var").mkdir(exist_ok=True)  # settings create it only for SQLite or no Redis
+    beat_schedule = ["--schedule", str(ROOT / "var" / "celerybeat-schedule")]
+    # WARNING keeps one dispatch pass a minute out of the terminal; texts still show (the console
+    # SMS backend's lines are logged as warnings). LOG_LEVEL=INFO shows every pass.
+    log = ["--loglevel", os.environ.get("LOG_LEVEL") or "WARNING"]
+    if os.name == "nt":
+        # Celery cannot embed beat in a worker on Windows: run it as a second process.
+        return [[*worker, *log], [*celery, "beat", *beat_schedule, *log]]
+    return [[*worker, "--beat", *beat_schedule, *log]]
+
+
+def start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    # Its own process group on POSIX, so stop() reaches runserver's autoreloaded child and
+    # celery's beat process too, however dev.py itself was stopped.
+    return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=os.name == "posix")
+
+
+def stop(processes: Sequence[subprocess.Popen[bytes]]) -> None:
+    """Ask each process (group) to stop (SIGTERM), then kill what still runs after 15 s.
+
+    The worker finishes the text it is sending; killed mid-batch, the batch's unrecorded
+    texts are sent again once their lease expires (README, Check-ins).
+    """
+    # SIGTERM, not SIGINT: a child started in the background may have inherited SIGINT ignored.
+    for sig, grace in ((signal.SIGTERM, 15.0), (getattr(signal, "SIGKILL", None), 5.0)):
+        running = [p for p in processes if p.poll() is None]
+        for process in running:
+            try:
+                if os.name == "posix":
+                    os.killpg(process.pid, sig)
+                elif sig == signal.SIGTERM:
+                    process.terminate()
+                else:
+                    process.kill()
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + grace
+        try:
+            for process in running:
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+            pass  # what still runs is killed next; a second Ctrl-C skips the grace period
+    for process in processes:
+        if process.poll() is None:
+            say(f"pid {process.pid} did not stop: {process.args}")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_run(args: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python3 dev.py run")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="serve the web app only; no check-ins are sent (see README, Check-ins)",
+    )
     options = parser.parse_args(args)
     env = dev_environment()
     if not env.get("DATABASE_URL"):
         say("DATABASE_URL is not set: using SQLite at var/db.sqlite3")
     migrate(env)
-    say(f"Starting BackCheck on http://127.0.0.1:{options.port}/ (admin at /admin/; Ctrl-C stops)")
-    return manage(["runserver", f"127.0.0.1:{options.port}"], env)
+    # `kill <pid>` and a closed terminal stop the children too, like Ctrl-C does.
+    stop_signals = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+    for sig in stop_signals:
+        signal.signal(sig, _interrupt)
+    workers: list[subprocess.Popen[bytes]] = []
+    server: subprocess.Popen[bytes] | None = None
+    status = 0
+    try:
+        if options.no_worker:
+            say("--no-worker: check-ins are not sent while this runs")
+        else:
+            broker = "Redis (REDIS_URL)" if env.get("REDIS_URL") else "var/celery-queue"
+            say(f"Starting the check-in worker: Celery worker + beat, broker {broker}")
+            workers = [start(command, env) for command in worker_commands()]
+        say(
+            f"Starting BackCheck on http://127.0.0.1:{options.port}/ "
+            "(admin at /admin/; Ctrl-C stops)"
+        )
+        server = start(
+            [str(venv_python()), "manage.py", "runserver", f"127.0.0.1:{options.port}"], env
+        )
+        reported = set()
+        while (status := server.poll()) is None:
+            for worker in workers:
+                if worker.pid not in reported and worker.poll() is not None:
+                    reported.add(worker.pid)
+                    say(
+                        f"The check-in worker stopped (exit status {worker.returncode}); "
+                        "check-ins are not sent. See its error above, then restart dev.py run."
+                    )
+            try:
+                server.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                pass
+    except KeyboardInterrupt:
+        status = 130
+    finally:
+        for sig in stop_signals:
+            signal.signal(sig, signal.SIG_IGN)  # let the children stop in peace
+        stop([*([server] if server else []), *workers])
+    return status
 
 
 def cmd_test(args: Sequence[str]) -> int:

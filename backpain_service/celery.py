@@ -1,7 +1,8 @@
 """The Celery app: `celery -A backpain_service worker` and `celery -A backpain_service beat`.
 
-Configuration comes from Django settings prefixed CELERY_ (see settings.py),
-so the broker is REDIS_URL when set and an in-memory transport otherwise.
+Configuration comes from Django settings prefixed CELERY_ (see settings.py), so the broker is
+REDIS_URL when set and otherwise kombu's filesystem transport in var/celery-queue, which the
+worker that `python3 dev.py run` starts (with beat embedded) uses without any server.
 """
 
 import os

@@ -85,15 +85,20 @@ CACHES = {"default": env.cache_config(REDIS_URL)}
 
 # Celery (read by backpain_service/celery.py through the CELERY_ namespace) ---
 
-# Without Redis (the embedded default) the broker is kombu's filesystem transport: a folder
-# under var/ that `python3 dev.py run`'s worker and beat share, no server needed.
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+# Without Redis (the embedded default) the broker is kombu's filesystem transport: message files
+# in var/celery-queue that `python3 dev.py run`'s worker (with embedded beat) reads and writes, no
+# server needed. One machine only; a task lost with a killed worker costs nothing, as the
+# check-in rows are the schedule (a claimed row is claimed again when its lease runs out).
+# "localhost" only keeps kombu from warning that the URL names no host.
+CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost/"
 if REDIS_URL is None:
     _queue_dir = BASE_DIR / "var" / "celery-queue"
-    _queue_dir.mkdir(parents=True, exist_ok=True)
+    (_queue_dir / "control").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
+        # Exchange bindings; kombu's default is a "control" folder in the working directory.
+        "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
     }
 else:
@@ -107,6 +112,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Beat writes its schedule file after every task it sends, so the file's age tells a health
+# check that the scheduler is alive (docker-compose.yml).
+CELERY_BEAT_SYNC_EVERY = 1
 
 # Check-ins (reminders app) -------------------------------------------------------
 

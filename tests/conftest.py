@@ -95,8 +95,8 @@ def _never_reach_real_twilio() -> Iterator[None]:
 
 @pytest.fixture(autouse=True, scope="session")
 def _celery_tasks_run_inline() -> None:
-    # Settings make tasks eager only without REDIS_URL; tests must behave the
-    # same locally and in CI, where REDIS_URL is set but no worker runs.
+    # No worker runs during the tests (but for the Celery integration test, which starts its
+    # own processes): tasks run inline, the same with or without REDIS_URL.
     from backpain_service import celery_app
 
     celery_app.conf.update(task_always_eager=True, task_eager_propagates=True)
