@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import random
 import time
 import uuid
 from collections.abc import Callable
@@ -41,7 +40,7 @@ from django.utils import timezone
 from reminders.models import Checkin, SendingWindow
 from reminders.quiet_hours import next_send_time, person_zones
 from reminders.ratelimit import get_limiter
-from reminders.services import checkins_cancel
+from reminders.services import checkins_cancel, retry_delay
 from triage.conversation import UK_REGIONS
 from triage.models import Conversation, Message, Person, mask
 from triage.rules import Tier
@@ -183,12 +182,6 @@ def _ineligible(row: Checkin) -> str | None:
     if conv.tier > row.tier:
         return "escalated"
     return None
-
-
-def _backoff(attempts: int) -> dt.timedelta:
-    base = settings.CHECKIN_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)
-    seconds = min(settings.CHECKIN_RETRY_MAX_SECONDS, base)
-    return dt.timedelta(seconds=seconds * random.uniform(0.8, 1.0))
 
 
 def _send_chunk(ids, token, content, window) -> Summary:
@@ -358,7 +351,7 @@ def _record_failure(row: Checkin, exc: Exception, summary: Summary) -> None:
         log.error("check-in %s gave up after %s attempts: %s", row.pk, row.attempts, exc)
     else:
         row.status = Checkin.Status.PENDING
-        row.send_after = now + _backoff(row.attempts)
+        row.send_after = now + retry_delay(row.attempts)
         summary.deferred += 1
         level = logging.ERROR if config_problem else logging.INFO
         log.log(level, "check-in %s will retry at %s: %s", row.pk, row.send_after, exc)

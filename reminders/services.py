@@ -9,12 +9,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
 from reminders.models import Checkin, CheckinStep
-from triage.models import Conversation, Person
+from triage.models import Conversation, Message, Person
 from triage.rules import Tier
 
 OPEN = (Checkin.Status.PENDING, Checkin.Status.SENDING)
@@ -64,6 +66,33 @@ def checkins_schedule(conversation: Conversation, tier: int, at: dt.datetime | N
     ]
     created = Checkin.objects.bulk_create(rows, ignore_conflicts=True)
     return len(created)
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """Exponential backoff with jitter after `attempts` failed tries, capped."""
+    base = settings.CHECKIN_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)
+    seconds = min(settings.CHECKIN_RETRY_MAX_SECONDS, base)
+    return dt.timedelta(seconds=seconds * random.uniform(0.8, 1.0))
+
+
+def checkin_delivery_failed(message: Message, error_code: int | None, permanent: bool) -> None:
+    """Twilio accepted a check-in but the carrier did not deliver it: send it again later
+    (unreachable phone, carrier trouble), or record it as failed when it never can be."""
+    row = Checkin.objects.select_for_update().filter(message=message, status=Checkin.Status.SENT)
+    row = row.first()
+    if row is None:
+        return
+    now = timezone.now()
+    row.error_code = error_code
+    row.last_error = f"not delivered (Twilio error {error_code})"
+    row.updated_at = now
+    if permanent or row.attempts >= settings.CHECKIN_MAX_ATTEMPTS:
+        row.status = Checkin.Status.FAILED
+    else:
+        # Back in the queue; the undelivered text stays in the transcript.
+        row.status, row.send_after = Checkin.Status.PENDING, now + retry_delay(row.attempts)
+        row.message, row.provider_sid, row.sent_at = None, "", None
+    row.save()
 
 
 def checkin_latest_sent(conversation: Conversation) -> Checkin | None:

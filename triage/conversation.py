@@ -122,6 +122,8 @@ class State:
     # Follow-up after the outcome (reminders app): the check-in being answered, the pain score
     # at each contact, and how long ago the outcome was (pain duration = weeks + this).
     checkin_id: int | None = None
+    checkin_kind: str = "pain"
+    checkin_key: str = ""  # its message, to ask again in another language
     scores: list[int] = field(default_factory=list)
     elapsed_weeks: float = 0.0
 
@@ -174,6 +176,7 @@ class Checkin:
 
     id: int
     kind: str = "pain"  # "pain": better/same/worse/0-10; "booked": did you book / see someone?
+    key: str = ""  # the message it sent, e.g. "checkin.six_weeks"
 
 
 # ---------------------------------------------------------------- questions
@@ -326,6 +329,18 @@ def advance(
         _emergency(t, emergency, person, content, lang)
         return t
 
+    if (
+        st.phase in ("done", "checkin")
+        and st.tier < Tier.EMERGENCY
+        and checkin is not None
+        and checkin.id != st.checkin_id
+    ):
+        # A check-in went out since the last text: this text answers it (F08). Not after an
+        # emergency: its check-ins are cancelled, and the answer is "call 911", not pain news.
+        st.checkin_id = checkin.id
+        st.phase, st.part, st.reasked = "checkin", None, False
+        st.pending = "checkin_booked" if checkin.kind == "booked" else "checkin_pain"
+        st.checkin_kind, st.checkin_key = checkin.kind, checkin.key
     if a.intent == "restart" or (a.intent == "opt_in" and st.phase == "done"):
         t.action = "restart"
         t.state = st = State(texts_in=1)
@@ -335,12 +350,14 @@ def advance(
         if st.phase == "asking" and st.pending:
             t.replies += question_texts(st.pending, st, content, lang)
         elif st.phase == "checkin" and st.pending:
-            t.replies.append(content.text(CHECKIN_REASK[st.pending], lang))
+            t.replies.append(content.text(_checkin_question(st), lang))
         return t
     if a.intent in ("lang_en", "lang_es"):
         t.replies = [content.text("sys.language_set", lang)]
         if st.phase == "asking" and st.pending:
             t.replies += question_texts(st.pending, st, content, lang)
+        elif st.phase == "checkin" and st.pending:
+            t.replies.append(content.text(_checkin_question(st), lang))
         elif st.phase == "new":
             t.replies = []
             return _start(t, a, content, lang)
@@ -348,11 +365,6 @@ def advance(
 
     if st.phase == "new":
         return _start(t, a, content, lang)
-    if st.phase in ("done", "checkin") and checkin is not None and checkin.id != st.checkin_id:
-        # A check-in went out since the last text: this text answers it (F08).
-        st.checkin_id = checkin.id
-        st.phase, st.part, st.reasked = "checkin", None, False
-        st.pending = "checkin_booked" if checkin.kind == "booked" else "checkin_pain"
     if st.phase == "checkin":
         st.elapsed_weeks = max(st.elapsed_weeks, elapsed_weeks)
         return _checkin_answer(t, a, text, content, lang)
@@ -649,6 +661,23 @@ CHECKIN_REASK = {
     "checkin_booked": "checkin.booked_reask",
 }
 WORSENING_POINTS = 2  # a score this much above the last contact's is a worsening trend
+# "a bit better" answers how the pain is: to "did you book?" it is no partial yes.
+_PARTLY = re.compile(r"\b(a little|a bit|kinda|kind of|sometimes|a veces|un poco|mas o menos)\b")
+
+
+# "no pain now", "pain's gone", "pain free", "ya no me duele": a score of 0 (not "not gone").
+_RESOLVED = re.compile(
+    r"\b(no (more |longer any )?pain|(pain|it)( is|s)? (all )?gone|gone away|pain free|"
+    r"sin dolor|ya no (me )?duele|no me duele)\b"
+)
+_NOT_RESOLVED = re.compile(r"\b(not|isnt|hasnt|never|no ha|todavia)\b[^.]{0,12}\b(gone|away|ido)\b")
+
+
+def _checkin_question(st: State) -> str:
+    """The key of the question a check-in reply is awaited for (to ask it again)."""
+    if st.pending == "checkin_signs":
+        return "checkin.signs"
+    return st.checkin_key or CHECKIN_REASK.get(st.pending or "", "checkin.reask")
 
 
 def _checkin_answer(
@@ -664,6 +693,9 @@ def _checkin_answer(
     _absorb(st, a)
     score = parse_pain_score(text)
     trend = parse_trend(text)
+    folded = fold(text)
+    if score is None and _RESOLVED.search(folded) and not _NOT_RESOLVED.search(folded):
+        score, trend = 0, BETTER
     last = st.scores[-1] if st.scores else st.pain_score
     if trend is None and score is not None:
         if last is not None:
@@ -692,8 +724,15 @@ def _checkin_answer(
 
     answer = parse_yes_no(text, content.answer_words)
     if q == "checkin_booked":
+        answer = parse_yes_no(_PARTLY.sub(" ", fold(text)), content.answer_words)
         if answer in (YES, NO):
             st.phase, st.pending = "done", None
+            if t.checkin_answer is None:  # answered, with no news of the pain: when they did
+                t.checkin_answer = {"id": st.checkin_id, "pain_score": None, "trend": None}
+            if (score is not None or trend is not None) and _raised_after_outcome(
+                t, a, content, lang
+            ):
+                return t  # "yes, but it's 9/10 now": the higher tier's advice, booked or not
             if answer == YES:
                 t.replies = [content.text("checkin.booked_yes", lang)]
             else:  # not yet: the advice again, at the tier they already have
@@ -756,10 +795,13 @@ def _checkin_finish(t: Transition, content: Content, lang: str, raised: bool) ->
         t.replies = _outcome_texts(Tier(st.tier), st, content, lang)
     elif st.trend == WORSE:
         t.replies = [content.text("checkin.worse", lang)]
-    elif (facts.weeks or 0) >= 6 and (st.trend != BETTER or t.outcome is not None):
-        # S01: pain still there at 6 weeks, even if easing, is checked by a provider.
+    elif (facts.weeks or 0) >= 6:
+        # S01: pain still there at 6 weeks, even if easing, is checked by a provider - also for
+        # someone whose tier was already SOON or higher (no new outcome, same advice).
         t.replies = [content.text("checkin.see_provider", lang)]
-    elif t.outcome is not None and st.tier >= Tier.SOON:  # e.g. S09: 50+ and not improving
+    elif (t.outcome is not None or st.checkin_kind == "booked") and st.tier >= Tier.SOON:
+        # A new SOON (e.g. S09: 50+ and not improving), or "did you book?" answered only with
+        # news of the pain: the advice again, so nobody is left without the booking prompt.
         t.replies = _outcome_texts(Tier(st.tier), st, content, lang)
     elif st.trend == BETTER:
         t.replies = [content.text("checkin.better", lang)]

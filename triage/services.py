@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from reminders.services import (
+    checkin_delivery_failed,
     checkin_latest_sent,
     checkin_record_answer,
     checkins_cancel,
@@ -167,7 +168,11 @@ def _followup_context(conv: Conversation) -> dict:
         return {}
     latest = checkin_latest_sent(conv)
     return {
-        "checkin": engine.Checkin(id=latest.pk, kind=latest.kind) if latest else None,
+        "checkin": (
+            engine.Checkin(id=latest.pk, kind=latest.kind, key=latest.message_key)
+            if latest
+            else None
+        ),
         "elapsed_weeks": (timezone.now() - conv.outcome_at).total_seconds() / WEEK_SECONDS,
     }
 
@@ -219,7 +224,7 @@ def _apply(person: Person, conv: Conversation, t: engine.Transition) -> Conversa
 
 # Twilio's MessageStatus values -> ours, and how far along each is (a late "sent" callback
 # never overwrites "delivered").
-CALLBACK_STATUS = {
+CALLBACK_STATUS: dict[str, str | None] = {
     "accepted": Message.Status.QUEUED,
     "scheduled": Message.Status.QUEUED,
     "queued": Message.Status.QUEUED,
@@ -230,6 +235,10 @@ CALLBACK_STATUS = {
     "undelivered": Message.Status.UNDELIVERED,
     "failed": Message.Status.FAILED,
     "canceled": Message.Status.FAILED,
+    "partially_delivered": Message.Status.DELIVERED,
+    # Inbound statuses: valid Twilio values, nothing to record on an outbound text.
+    "receiving": None,
+    "received": None,
 }
 _PROGRESS = {
     Message.Status.QUEUED: 0,
@@ -247,9 +256,13 @@ def message_record_status(sid: str, twilio_status: str, error_code: int | None) 
     Twilio; an invalid or landline number stops all further texts to it.
     """
     status = CALLBACK_STATUS[twilio_status]
+    if status is None:
+        return Message.objects.filter(provider_sid=sid).exists()
     with transaction.atomic():
         message = (
-            Message.objects.select_for_update()
+            # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the outer join
+            # that select_related makes for the optional person.
+            Message.objects.select_for_update(of=("self",))
             .select_related("person")
             .filter(provider_sid=sid, direction=Message.Direction.OUTBOUND)
             .first()
@@ -265,6 +278,8 @@ def message_record_status(sid: str, twilio_status: str, error_code: int | None) 
         if person is None or status not in (Message.Status.UNDELIVERED, Message.Status.FAILED):
             return True
         now = timezone.now()
+        permanent = error_code == TWILIO_UNSUBSCRIBED or error_code in INVALID_NUMBER_CODES
+        checkin_delivery_failed(message, error_code, permanent)
         if error_code == TWILIO_UNSUBSCRIBED and not person.opted_out:
             Person.objects.filter(pk=person.pk).update(opted_out_at=now, updated_at=now)
             checkins_cancel(person, "opted out")

@@ -88,7 +88,8 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
     if status.lower() not in CALLBACK_STATUS:
         return bad_request("MessageStatus missing or unknown")
     raw_code = (request.POST.get("ErrorCode") or "").strip()
-    if raw_code and not raw_code.isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses (a 500).
+    if raw_code and not (raw_code.isascii() and raw_code.isdigit()):
         return bad_request("ErrorCode is not a number")
     code = int(raw_code) if raw_code and len(raw_code) < 10 else None
     if not message_record_status(sid, status.lower(), code):
