@@ -20,6 +20,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, connections, transaction
 
+from tests.scripts import ROUTINE_EN
 from triage import defaults
 from triage.models import AnswerWord, ContentMessage, Conversation, Keyword, Rule
 from triage.rules import RULE_TIERS, Tier
@@ -34,15 +35,6 @@ RULE_IDS = (
     + [f"S{n:02d}" for n in range(1, 10)]
     + ["R01", "R02"]
 )
-ROUTINE_EN = [
-    "my upper back hurts after lifting a box",
-    "no",
-    "no",
-    "none",
-    "3 better",
-    "3 days, lifting, 30",
-    "none",
-]
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="needs PostgreSQL: SQLite locks the table a concurrent reader needs",

@@ -23,6 +23,7 @@ from twilio.request_validator import RequestValidator
 from reminders.models import Checkin
 from tests.conftest import FAKE_ACCOUNT_SID, FAKE_FROM_NUMBER
 from tests.fake_twilio import FakeTwilio
+from tests.scripts import ROUTINE_EN as ROUTINE
 from triage.models import Conversation, Message, Person
 
 pytestmark = pytest.mark.django_db
@@ -34,15 +35,6 @@ STATUS_URL = "http://testserver" + STATUS_PATH
 PATIENT = "+12025550147"  # Washington DC: New York time for quiet hours
 # A Monday, 10:00 in New York: the check-in two weeks later falls inside the sending window.
 OUTCOME_AT = dt.datetime(2026, 5, 4, 14, 0, tzinfo=dt.UTC)
-ROUTINE = [
-    "my upper back hurts after lifting a box",
-    "no",
-    "no",
-    "none",
-    "3 better",
-    "3 days, lifting, 30",
-    "none",
-]
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ import pytest
 from django.test import Client
 from twilio.request_validator import RequestValidator
 
+from tests.scripts import ROUTINE_EN
 from triage.models import Conversation, Message, Person
 
 pytestmark = pytest.mark.django_db
@@ -24,15 +25,6 @@ AUTH_TOKEN = "conversation-test-auth-token"
 URL = "http://testserver/twilio/inbound/"
 US = "+15551230001"
 UK = "+447400123456"  # a valid GB mobile
-ROUTINE_EN = [
-    "my upper back hurts after lifting a box",
-    "no",
-    "no",
-    "none",
-    "3 better",
-    "3 days, lifting, 30",
-    "none",
-]
 _numbers = itertools.count(100)
 
 

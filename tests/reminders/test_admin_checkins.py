@@ -12,21 +12,12 @@ from django.test import Client
 from django.urls import reverse
 
 from reminders.models import Checkin, CheckinStep, SendingWindow
+from tests.scripts import ROUTINE_EN as ROUTINE
 from triage.models import Person
 from triage.rules import Tier
 from triage.services import conversation_handle_inbound
 
 pytestmark = pytest.mark.django_db
-
-ROUTINE = [
-    "my upper back hurts after lifting a box",
-    "no",
-    "no",
-    "none",
-    "3 better",
-    "3 days, lifting, 30",
-    "none",
-]
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from django.test import Client
 from twilio.request_validator import RequestValidator
 
 from reminders.models import Checkin
+from tests.scripts import ROUTINE_EN
 from triage.conversation import Checkin as SentCheckin
 from triage.conversation import Content, State, advance
 from triage.models import Conversation, Person
@@ -39,15 +40,6 @@ URL = "http://testserver/twilio/inbound/"
 OUTCOME_AT = dt.datetime(2026, 5, 4, 14, 0, tzinfo=dt.UTC)
 UK = "+447400123456"
 
-ROUTINE_EN = [
-    "my upper back hurts after lifting a box",
-    "no",
-    "no",
-    "none",
-    "3 better",
-    "3 days, lifting, 30",
-    "none",
-]
 ROUTINE_ES = [
     "me duele la espalda alta",
     "no",

@@ -24,6 +24,7 @@ from reminders.dispatch import claim_batch, send_batch
 from reminders.models import Checkin, CheckinStep
 from reminders.services import checkins_schedule
 from tests.conftest import FAKE_FROM_NUMBER
+from tests.scripts import ROUTINE_EN as ROUTINE
 from triage.models import Conversation, Message, Person
 from triage.rules import Tier
 from triage.services import conversation_handle_inbound
@@ -37,15 +38,6 @@ NY_2 = "+12125550124"
 LONDON = "+442079460000"
 LOS_ANGELES = "+13105550123"
 
-ROUTINE = [
-    "my upper back hurts after lifting a box",
-    "no",
-    "no",
-    "none",
-    "3 better",
-    "3 days, lifting, 30",
-    "none",
-]
 SOON = [
     "hurt my upper back lifting at the gym about 7 weeks ago",
     "no",

@@ -29,6 +29,7 @@ from django.utils import timezone
 from reminders.models import Checkin, SendingWindow
 from tests.conftest import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FAKE_FROM_NUMBER
 from tests.fake_twilio import FakeTwilio
+from tests.scripts import ROUTINE_EN as ROUTINE
 from triage.models import Message, Person
 from triage.services import conversation_handle_inbound
 
@@ -43,15 +44,6 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parents[2]
 PATIENT = "+15551230042"
-ROUTINE = [
-    "my upper back hurts after lifting a box",
-    "no",
-    "no",
-    "none",
-    "3 better",
-    "3 days, lifting, 30",
-    "none",
-]
 DEADLINE = 60.0  # seconds; a guard against hanging, not a speed requirement
 PASS_DONE = re.compile(r"reminders\.tasks\.dispatch_due_checkins\[[^\]]+\] succeeded")
 

@@ -18,6 +18,7 @@ from django.core.management import call_command
 
 from reminders.models import Checkin, SendingWindow
 from reminders.quiet_hours import next_send_time, person_zones, zones_for_number
+from tests.scripts import ROUTINE_EN as ROUTINE
 from triage.models import Person
 from triage.services import conversation_handle_inbound
 from triage.sms import locmem
@@ -33,15 +34,6 @@ BOISE_TZ = ZoneInfo("America/Boise")
 TOKYO_TZ = ZoneInfo("Asia/Tokyo")
 NINE, EIGHT_PM = dt.time(9, 0), dt.time(20, 0)
 
-ROUTINE = [
-    "my upper back hurts after lifting a box",
-    "no",
-    "no",
-    "none",
-    "3 better",
-    "3 days, lifting, 30",
-    "none",
-]
 TWO_WEEKS = dt.timedelta(days=14)
 MINUTE = dt.timedelta(minutes=1)
 

@@ -24,6 +24,7 @@ from django.core.management import call_command
 
 from reminders import dispatch, ratelimit
 from reminders.ratelimit import LocalRateLimiter, RedisRateLimiter, get_limiter
+from tests.scripts import ROUTINE_EN as ROUTINE
 from triage.services import conversation_handle_inbound
 from triage.sms import send_sms
 
@@ -196,15 +197,6 @@ def test_with_redis_url_every_dispatcher_shares_the_redis_limiter(settings, redi
 
 # ---------------------------------------------------------------- the dispatcher keeps to it
 
-ROUTINE = [
-    "my upper back hurts after lifting a box",
-    "no",
-    "no",
-    "none",
-    "3 better",
-    "3 days, lifting, 30",
-    "none",
-]
 _sids = itertools.count(1)
 
 
