@@ -60,6 +60,9 @@ class CheckinStepAdmin(admin.ModelAdmin):
     ]
     actions = ["cancel_pending"]
 
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"subtitle": PENDING_NOTE, **(extra_context or {})})
+
     @admin.display(description="pending check-ins")
     def pending(self, obj: CheckinStep) -> int:
         return obj.checkins.filter(status__in=OPEN).count()

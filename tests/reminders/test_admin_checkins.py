@@ -49,6 +49,11 @@ def step_form(step: CheckinStep, **changes: object) -> dict[str, object]:
     return data
 
 
+def test_the_plan_list_says_what_happens_to_pending_checkins(staff: Client) -> None:
+    page = staff.get(reverse("admin:reminders_checkinstep_changelist")).content.decode()
+    assert "Check-ins already pending keep their step and due time" in page
+
+
 @pytest.mark.parametrize("model", ["checkinstep", "sendingwindow", "checkin"])
 def test_it_lists_the_plan_the_window_and_the_checkins(staff: Client, model: str) -> None:
     triage_routine("+15551230101")
