@@ -241,24 +241,77 @@ def _send_chunk(ids, token, content, window) -> Summary:
             for row in ready:
                 if row.status == Checkin.Status.SENT:
                     row.message = row._message  # type: ignore[attr-defined]
-        if rows:
-            Checkin.objects.bulk_update(
-                rows,
-                [
-                    "status",
-                    "send_after",
-                    "claim_token",
-                    "attempts",
-                    "provider_sid",
-                    "message",
-                    "sent_at",
-                    "last_error",
-                    "error_code",
-                    "cancelled_reason",
-                    "updated_at",
-                ],
-            )
+        _save_rows(rows)
     return summary
+
+
+def _save_rows(rows: list[Checkin]) -> None:
+    """Write back what a chunk did, in a few set-based statements (bulk_update's per-row CASE
+    expressions cost more than the sends themselves)."""
+    sent = [row for row in rows if row.status == Checkin.Status.SENT]
+    cancelled: dict[str, list[int]] = {}
+    deferred: dict[dt.datetime, list[int]] = {}
+    other: list[Checkin] = []
+    for row in rows:
+        if row.status == Checkin.Status.CANCELLED:
+            cancelled.setdefault(row.cancelled_reason, []).append(row.pk)
+        elif row.status == Checkin.Status.PENDING and row.attempts == 0:
+            deferred.setdefault(row.send_after, []).append(row.pk)  # quiet hours
+        elif row.status != Checkin.Status.SENT:
+            other.append(row)
+    now = timezone.now()
+    for reason, ids in cancelled.items():
+        Checkin.objects.filter(pk__in=ids).update(
+            status=Checkin.Status.CANCELLED,
+            cancelled_reason=reason,
+            claim_token=None,
+            updated_at=now,
+        )
+    for opens, ids in deferred.items():
+        Checkin.objects.filter(pk__in=ids).update(
+            status=Checkin.Status.PENDING, send_after=opens, claim_token=None, updated_at=now
+        )
+    if other:  # failures and retries: few
+        Checkin.objects.bulk_update(
+            other,
+            [
+                "status",
+                "send_after",
+                "claim_token",
+                "attempts",
+                "last_error",
+                "error_code",
+                "cancelled_reason",
+                "updated_at",
+            ],
+        )
+    if sent:
+        _save_sent(sent, now)
+
+
+def _save_sent(rows: list[Checkin], now: dt.datetime) -> None:
+    """One UPDATE ... FROM (VALUES ...) for the sent rows: PostgreSQL and SQLite 3.33+."""
+    ops = connection.ops
+    table = connection.ops.quote_name(Checkin._meta.db_table)
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
+    params: list[object] = []
+    for row in rows:
+        params += [
+            row.pk,
+            row.provider_sid,
+            row.message.pk if row.message else None,
+            row.attempts,
+            ops.adapt_datetimefield_value(row.sent_at),
+        ]
+    sql = (
+        f"WITH v (id, sid, mid, attempts, sent_at) AS (VALUES {values}) "
+        f"UPDATE {table} SET status = %s, claim_token = NULL, provider_sid = v.sid, "
+        "message_id = CAST(v.mid AS bigint), attempts = CAST(v.attempts AS integer), "
+        "sent_at = v.sent_at, last_error = '', error_code = NULL, "
+        f"updated_at = %s FROM v WHERE {table}.id = CAST(v.id AS bigint)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, Checkin.Status.SENT, ops.adapt_datetimefield_value(now)])
 
 
 def _newest_due(rows: list[Checkin], now: dt.datetime) -> dict[int, dt.datetime]:

@@ -9,7 +9,7 @@ Everything is computed with zoneinfo, so daylight-saving changes need no special
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -26,7 +26,7 @@ def _zone(name: str) -> ZoneInfo | None:
         return None
 
 
-@cache
+@lru_cache(maxsize=65536)
 def zones_for_number(phone: str) -> tuple[str, ...]:
     """IANA zone names for an E.164 number; () when the library does not know."""
     try:
