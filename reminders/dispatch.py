@@ -9,7 +9,7 @@ Claiming
     condition (compare-and-swap), so two dispatchers never claim the same row.
 
 Sending
-    A claimed batch is sent in chunks of about one second's worth at the configured rate. Each
+    A claimed batch is sent in chunks of at most about one second of sending. Each
     chunk is one transaction that locks its check-ins and their people (SKIP LOCKED: a person
     whose text is being handled right now is retried shortly), re-checks that the check-in is
     still due and wanted, sends, and marks each row sent together with the provider's message
@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 
 CLAIMABLE = (Checkin.Status.PENDING, Checkin.Status.SENDING)
 BUSY_RETRY = dt.timedelta(seconds=15)  # the person's row was locked: they are texting us
+CHUNK_SECONDS = 1.0  # longest a chunk sends while holding its people's row locks
 
 
 @dataclass
@@ -154,8 +155,11 @@ def send_batch(ids: list[int], token: uuid.UUID | str) -> Summary:
     summary = Summary()
     content = content_load()
     window = SendingWindow.current()
-    for i in range(0, len(ids), chunk):
-        summary.add(_send_chunk(ids[i : i + chunk], token, content, window))
+    remaining = list(ids)
+    while remaining:
+        part, left = _send_chunk(remaining[:chunk], token, content, window)
+        summary.add(part)
+        remaining = left + remaining[chunk:]
     # Rows of ours left behind (their person was busy): try again shortly.
     released = Checkin.objects.filter(
         id__in=ids, claim_token=token, status=Checkin.Status.SENDING
@@ -184,8 +188,15 @@ def _ineligible(row: Checkin) -> str | None:
     return None
 
 
-def _send_chunk(ids, token, content, window) -> Summary:
+def _send_chunk(ids, token, content, window) -> tuple[Summary, list[int]]:
+    """Send what is ready of `ids` in one transaction; return the ids not reached in time.
+
+    The transaction holds the people's row locks (so a STOP cannot slip past a send), so it
+    ends after CHUNK_SECONDS of sending even when Twilio is slow: the rest, still claimed by
+    this batch, go into the next chunk.
+    """
     summary = Summary()
+    left: list[int] = []
     now = timezone.now()
     with transaction.atomic():
         rows = list(
@@ -228,6 +239,9 @@ def _send_chunk(ids, token, content, window) -> Summary:
                     # Their opt-out (or dead number) was recorded a moment ago in this chunk.
                     _cancel(row, refused[row.person_id], summary)
                     continue
+                if n and time.monotonic() - started > CHUNK_SECONDS:
+                    left = [r.pk for r in ready[n:]]
+                    break
                 pause = started + wait + n * interval - time.monotonic()
                 if pause > 0:
                     time.sleep(pause)
@@ -241,8 +255,9 @@ def _send_chunk(ids, token, content, window) -> Summary:
             for row in ready:
                 if row.status == Checkin.Status.SENT:
                     row.message = row._message  # type: ignore[attr-defined]
-        _save_rows(rows)
-    return summary
+        not_reached = set(left)
+        _save_rows([row for row in rows if row.pk not in not_reached])
+    return summary, left
 
 
 def _save_rows(rows: list[Checkin]) -> None:

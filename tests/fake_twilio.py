@@ -152,37 +152,54 @@ class FakeTwilio:
         self._stopping.wait(seconds)
 
     def _message_resource(self, form: dict[str, str]) -> dict[str, object]:
-        sid = "SM" + uuid.uuid4().hex
-        body = form.get("Body", "")
-        now = formatdate(usegmt=True)
-        resource: dict[str, object] = {
-            "sid": sid,
-            "account_sid": self.account_sid,
-            "messaging_service_sid": form.get("MessagingServiceSid"),
-            "to": form.get("To"),
-            # With a messaging service Twilio picks the sender later.
-            "from": form.get("From"),
-            "body": body,
-            "status": "accepted" if "MessagingServiceSid" in form else "queued",
-            "direction": "outbound-api",
-            "num_segments": str(_segments(body)),
-            "num_media": "0",
-            "price": None,
-            "price_unit": "USD",
-            "error_code": None,
-            "error_message": None,
-            "api_version": "2010-04-01",
-            "date_created": now,
-            "date_updated": now,
-            "date_sent": None,
-            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
-            "subresource_uris": {
-                "media": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}/Media.json"
-            },
-        }
+        resource = message_resource(
+            account_sid=self.account_sid,
+            sid="SM" + uuid.uuid4().hex,
+            to=form.get("To"),
+            sender=form.get("From"),
+            service=form.get("MessagingServiceSid"),
+            body=form.get("Body", ""),
+        )
         with self._lock:
             self.sent.append(resource)
         return resource
+
+
+def message_resource(
+    *,
+    account_sid: str,
+    sid: str,
+    to: str | None,
+    sender: str | None,
+    service: str | None,
+    body: str,
+) -> dict[str, object]:
+    """The Message resource Twilio answers a create with (201), as the twilio client reads it."""
+    now = formatdate(usegmt=True)
+    base = f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}"
+    return {
+        "sid": sid,
+        "account_sid": account_sid,
+        "messaging_service_sid": service,
+        "to": to,
+        # With a messaging service Twilio picks the sender later.
+        "from": sender,
+        "body": body,
+        "status": "accepted" if service else "queued",
+        "direction": "outbound-api",
+        "num_segments": str(_segments(body)),
+        "num_media": "0",
+        "price": None,
+        "price_unit": "USD",
+        "error_code": None,
+        "error_message": None,
+        "api_version": "2010-04-01",
+        "date_created": now,
+        "date_updated": now,
+        "date_sent": None,
+        "uri": base + ".json",
+        "subresource_uris": {"media": base + "/Media.json"},
+    }
 
 
 def _segments(body: str) -> int:

@@ -20,6 +20,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from reminders import dispatch
 from reminders.dispatch import claim_batch, send_batch
 from reminders.models import Checkin, CheckinStep
 from reminders.services import checkins_schedule
@@ -577,3 +578,30 @@ def test_after_downtime_only_the_latest_due_checkin_of_an_episode_goes(clock, lo
     two_weeks = Checkin.objects.get(person__address=NY, step__offset_days=14)
     assert two_weeks.status == Checkin.Status.CANCELLED
     assert two_weeks.cancelled_reason == "superseded by a later check-in"
+
+
+def test_a_slow_provider_splits_a_batch_into_short_transactions_and_sends_each_once(
+    clock, locmem_sms, monkeypatch
+) -> None:
+    # Each chunk holds its people's row locks while it sends; with a slow Twilio it must stop
+    # after CHUNK_SECONDS and leave the rest of the batch to the next chunk. 0 s: one per chunk.
+    monkeypatch.setattr("reminders.dispatch.CHUNK_SECONDS", 0.0)
+    chunks: list[list[int]] = []
+    real_send_chunk = dispatch._send_chunk
+
+    def send_chunk(ids, *args):
+        chunks.append(list(ids))
+        return real_send_chunk(ids, *args)
+
+    monkeypatch.setattr("reminders.dispatch._send_chunk", send_chunk)
+    people = [NY, NY_2, "+12125550125"]
+    for address in people:
+        triage(address)
+
+    clock.move_to(START + 14 * DAY)
+    assert send_due() == "claimed=3 sent=3 deferred=0 failed=0 cancelled=0"
+
+    assert sorted(sms.to for sms in locmem_sms) == sorted(people)
+    assert [len(ids) for ids in chunks] == [3, 2, 1]  # one text per transaction
+    assert all(c.status == Checkin.Status.SENT for a in people for c in checkins(a)[:1])
+    assert send_due() == NOTHING
