@@ -42,7 +42,7 @@ from reminders.quiet_hours import next_send_time, person_zones
 from reminders.ratelimit import get_limiter
 from reminders.services import checkins_cancel, retry_delay
 from triage.conversation import UK_REGIONS
-from triage.models import Conversation, Message, Person, mask
+from triage.models import Conversation, Message, Person, mask, redact
 from triage.rules import Tier
 from triage.selectors import content_load
 from triage.sms import SmsError, send_sms
@@ -408,18 +408,22 @@ def _record_failure(row: Checkin, exc: Exception, summary: Summary) -> None:
         checkins_cancel(person, "opted out" if exc.opted_out else "number cannot receive texts")  # type: ignore[union-attr]
         row.status = Checkin.Status.FAILED
         summary.failed += 1
-        log.info("check-in %s to %s refused: %s", row.pk, mask(person.address), exc)
+        log.info("check-in %s to %s refused: %s", row.pk, mask(person.address), redact(str(exc)))
     elif isinstance(exc, SmsError) and exc.permanent and not config_problem:
         row.status = Checkin.Status.FAILED
         summary.failed += 1
-        log.warning("check-in %s to %s failed for good: %s", row.pk, mask(person.address), exc)
+        log.warning(
+            "check-in %s to %s failed for good: %s", row.pk, mask(person.address), redact(str(exc))
+        )
     elif row.attempts >= settings.CHECKIN_MAX_ATTEMPTS:
         row.status = Checkin.Status.FAILED
         summary.failed += 1
-        log.error("check-in %s gave up after %s attempts: %s", row.pk, row.attempts, exc)
+        log.error(
+            "check-in %s gave up after %s attempts: %s", row.pk, row.attempts, redact(str(exc))
+        )
     else:
         row.status = Checkin.Status.PENDING
         row.send_after = now + retry_delay(row.attempts)
         summary.deferred += 1
         level = logging.ERROR if config_problem else logging.INFO
-        log.log(level, "check-in %s will retry at %s: %s", row.pk, row.send_after, exc)
+        log.log(level, "check-in %s will retry at %s: %s", row.pk, row.send_after, redact(str(exc)))

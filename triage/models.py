@@ -6,6 +6,7 @@ state as JSON next to the outcome (tier and rule ids) that clinicians browse.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from zoneinfo import available_timezones
 
@@ -84,6 +85,14 @@ class Person(models.Model):
 def mask(address: str) -> str:
     """All but the last four characters hidden, for logs and lists."""
     return "…" + address[-4:] if len(address) > 4 else "…"
+
+
+_PHONE_LIKE = re.compile(r"\+?\d[\d ().-]{5,}\d")
+
+
+def redact(text: str) -> str:
+    """Phone-number-like runs masked, e.g. in a provider's error ("The 'To' number +1555…")."""
+    return _PHONE_LIKE.sub(lambda m: mask(re.sub(r"\D", "", m.group())), text)
 
 
 class Conversation(models.Model):

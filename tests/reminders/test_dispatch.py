@@ -605,3 +605,20 @@ def test_a_slow_provider_splits_a_batch_into_short_transactions_and_sends_each_o
     assert [len(ids) for ids in chunks] == [3, 2, 1]  # one text per transaction
     assert all(c.status == Checkin.Status.SENT for a in people for c in checkins(a)[:1])
     assert send_due() == NOTHING
+
+
+def test_a_provider_error_naming_the_number_is_logged_masked(clock, fake_twilio, caplog) -> None:
+    triage(NY)
+    clock.move_to(START + 14 * DAY)
+    fake_twilio.fail_next(
+        status=400,
+        code=21211,
+        message="The 'To' number +1 212-555-0123 is not a valid phone number.",
+    )
+
+    with caplog.at_level("INFO", logger="reminders.dispatch"):
+        send_due()
+
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "refused" in logged and "…0123" in logged
+    assert "555-0123" not in logged and "2125550123" not in logged
