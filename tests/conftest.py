@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import HealthCheck, settings
 from twilio.http.http_client import TwilioHttpClient
 
 from tests.fake_twilio import FakeTwilio
@@ -29,6 +30,28 @@ FAKE_FROM_NUMBER = "+15005550006"
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+# Hypothesis profiles (tests/test_fuzz.py) ------------------------------------------------
+# "ci": 10,000 examples a property, derandomized so a CI failure reproduces from the same
+# commit, no deadline (shared CI machines are slow at times), no example database. "dev": a
+# quick local run that keeps the failures it finds in .hypothesis/ and replays them first.
+# HYPOTHESIS_PROFILE picks one explicitly, e.g. HYPOTHESIS_PROFILE=ci without CI=true.
+
+FUZZ_HEALTH_CHECKS = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+settings.register_profile(
+    "ci",
+    max_examples=10_000,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=FUZZ_HEALTH_CHECKS,
+)
+settings.register_profile(
+    "dev", max_examples=300, deadline=None, suppress_health_check=FUZZ_HEALTH_CHECKS
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if in_ci() else "dev"))
 
 
 # CI service check ------------------------------------------------------------

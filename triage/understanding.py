@@ -122,10 +122,18 @@ def _edit_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
+# No token longer than this is within two edits of a vocabulary word. Longer ones are never
+# corrected, and must not be: their delete set grows with the cube of the length (a 1,600-letter
+# word took 10 s and 2 GB).
+_MAX_TYPO_LENGTH = max(len(word) for word in VOCAB) + 2
+
+
 @lru_cache(maxsize=4096)
 def correct_typo(token: str) -> str:
     """The symptom word a misspelt token most likely meant, or the token itself."""
-    if len(token) < 5 or not token.isalpha() or token in VOCAB or token in lexicon.COMMON_WORDS:
+    if not 5 <= len(token) <= _MAX_TYPO_LENGTH or not token.isalpha():
+        return token
+    if token in VOCAB or token in lexicon.COMMON_WORDS:
         return token
     index = _typo_index()
     limit = 2 if len(token) >= 8 else 1

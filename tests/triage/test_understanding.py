@@ -7,8 +7,12 @@ be sure of must come back as unsure or None (so the question is asked again), ne
 
 from __future__ import annotations
 
+import random
+import string
+
 import pytest
 
+from triage import understanding
 from triage.rules import emergency_rules
 from triage.segments import segment_info
 from triage.understanding import (
@@ -19,6 +23,7 @@ from triage.understanding import (
     WORSE,
     YES,
     analyze,
+    correct_typo,
     parse_age,
     parse_options,
     parse_pain_score,
@@ -351,6 +356,30 @@ DENIED = [
 @pytest.mark.parametrize(("text", "symptom"), DENIED)
 def test_it_respects_a_denial(text: str, symptom: str) -> None:
     assert symptom not in analyze(text).present
+
+
+def test_it_reads_one_very_long_word_without_trying_to_correct_it(monkeypatch) -> None:
+    # Found by tests/test_fuzz.py: typo correction built every two-letter deletion of a long
+    # token, so a 1,600-letter word (an SMS can carry one) took 10 s and 2 GB.
+    word = "".join(random.Random(1).choices(string.ascii_lowercase, k=4000))
+    lengths: list[int] = []
+    real_deletes = understanding._deletes
+
+    def deletes(token: str, limit: int):
+        lengths.append(len(token))
+        return real_deletes(token, limit)
+
+    monkeypatch.setattr(understanding, "_deletes", deletes)
+
+    analysis = analyze(word)
+
+    assert analysis.tokens == (word,)
+    assert 4000 not in lengths  # never expanded: no symptom word is that long
+
+
+def test_it_still_corrects_typos_in_the_longest_words() -> None:
+    assert correct_typo("tinglinng") == "tingling"
+    assert correct_typo("corticoessteroidess") == "corticoesteroides"  # 17 letters + 2 edits
 
 
 def test_it_records_what_was_denied() -> None:
