@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 
 from reminders.models import Checkin, CheckinStep, SendingWindow
-from reminders.services import OPEN, checkins_cancel_for_step
+from reminders.services import OPEN, checkins_cancel_for_step, checkins_cancel_open
 from triage import defaults as triage_defaults
 from triage.admin import _segments_html
 from triage.models import ContentMessage, LanguageChoices, mask
@@ -156,9 +156,5 @@ class CheckinAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel the selected check-ins (those not sent yet)")
     def cancel_selected(self, request, queryset) -> None:
-        count = queryset.filter(status__in=OPEN).update(
-            status=Checkin.Status.CANCELLED,
-            cancelled_reason="cancelled by staff",
-            claim_token=None,
-        )
+        count = checkins_cancel_open(queryset, "cancelled by staff")
         self.message_user(request, f"Cancelled {count} check-in(s).", messages.SUCCESS)

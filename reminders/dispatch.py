@@ -40,7 +40,7 @@ from django.utils import timezone
 from reminders.models import Checkin, SendingWindow
 from reminders.quiet_hours import next_send_time, person_zones
 from reminders.ratelimit import get_limiter
-from reminders.services import checkins_cancel, retry_delay
+from reminders.services import person_refused, retry_delay
 from triage.conversation import UK_REGIONS
 from triage.models import Conversation, Message, Person, mask, redact
 from triage.rules import Tier
@@ -76,13 +76,17 @@ class Summary:
 # ---------------------------------------------------------------- claiming
 
 
+def _lease_budget() -> int | None:
+    """Texts the rate limit lets out in half a lease; None when unlimited."""
+    rate = settings.CHECKIN_MAX_PER_SECOND
+    return int(rate * settings.CHECKIN_LEASE_SECONDS / 2) if rate > 0 else None
+
+
 def batch_size() -> int:
     """Rows per claim: at most what the rate limit can send in half a lease."""
+    budget = _lease_budget()
     size = settings.CHECKIN_BATCH_SIZE
-    rate = settings.CHECKIN_MAX_PER_SECOND
-    if rate > 0:
-        size = min(size, max(1, int(rate * settings.CHECKIN_LEASE_SECONDS / 2)))
-    return size
+    return size if budget is None else min(size, max(1, budget))
 
 
 def claim_batch(now: dt.datetime, limit: int) -> tuple[uuid.UUID, list[int]]:
@@ -123,11 +127,8 @@ def dispatch_due(
     now = now or timezone.now()
     send = send or send_batch
     size = batch_size()
-    if max_rows is None and settings.CHECKIN_MAX_PER_SECOND > 0:
-        # Claim no more than can go out before the leases run out.
-        max_rows = max(
-            size, int(settings.CHECKIN_MAX_PER_SECOND * settings.CHECKIN_LEASE_SECONDS / 2)
-        )
+    if max_rows is None and (budget := _lease_budget()) is not None:
+        max_rows = max(size, budget)  # no more than can go out before the leases run out
     total = Summary()
     while max_rows is None or total.claimed < max_rows:
         limit = size if max_rows is None else min(size, max_rows - total.claimed)
@@ -399,13 +400,7 @@ def _record_failure(row: Checkin, exc: Exception, summary: Summary) -> None:
         403,
     )
     if recipient_refused:
-        if exc.opted_out:  # type: ignore[union-attr]
-            person.opted_out_at = person.opted_out_at or now
-            person.save(update_fields=["opted_out_at", "updated_at"])
-        else:
-            person.number_invalid_at = person.number_invalid_at or now
-            person.save(update_fields=["number_invalid_at", "updated_at"])
-        checkins_cancel(person, "opted out" if exc.opted_out else "number cannot receive texts")  # type: ignore[union-attr]
+        person_refused(person, opted_out=exc.opted_out)  # type: ignore[union-attr]
         row.status = Checkin.Status.FAILED
         summary.failed += 1
         log.info("check-in %s to %s refused: %s", row.pk, mask(person.address), redact(str(exc)))

@@ -12,7 +12,7 @@ import datetime as dt
 import random
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from reminders.models import Checkin, CheckinStep
@@ -22,14 +22,29 @@ from triage.rules import Tier
 OPEN = (Checkin.Status.PENDING, Checkin.Status.SENDING)
 
 
-def checkins_cancel(person: Person, reason: str) -> int:
-    """Cancel every check-in of the person not yet sent. Returns how many."""
-    return Checkin.objects.filter(person=person, status__in=OPEN).update(
+def checkins_cancel_open(checkins: QuerySet[Checkin], reason: str) -> int:
+    """Cancel those of `checkins` not yet sent (pending or claimed). Returns how many."""
+    return checkins.filter(status__in=OPEN).update(
         status=Checkin.Status.CANCELLED,
         cancelled_reason=reason,
         claim_token=None,
         updated_at=timezone.now(),
     )
+
+
+def checkins_cancel(person: Person, reason: str) -> int:
+    """Cancel every check-in of the person not yet sent. Returns how many."""
+    return checkins_cancel_open(Checkin.objects.filter(person=person), reason)
+
+
+def person_refused(person: Person, *, opted_out: bool) -> None:
+    """Twilio or the carrier says this person can never be texted (21610: they unsubscribed;
+    otherwise the number cannot take texts): record it once and cancel what is pending."""
+    field = "opted_out_at" if opted_out else "number_invalid_at"
+    if getattr(person, field) is None:
+        setattr(person, field, timezone.now())
+        person.save(update_fields=[field, "updated_at"])
+    checkins_cancel(person, "opted out" if opted_out else "number cannot receive texts")
 
 
 def checkins_schedule(conversation: Conversation, tier: int, at: dt.datetime | None = None) -> int:
@@ -41,13 +56,9 @@ def checkins_schedule(conversation: Conversation, tier: int, at: dt.datetime | N
         steps = list(CheckinStep.objects.filter(tier=tier, active=True))
     # Everything else pending goes; this episode's rows for these very steps stay as they are
     # (scheduling the same plan twice must neither duplicate nor drop them).
-    Checkin.objects.filter(person=person, status__in=OPEN).exclude(
-        conversation=conversation, step__in=steps
-    ).update(
-        status=Checkin.Status.CANCELLED,
-        cancelled_reason="new outcome",
-        claim_token=None,
-        updated_at=timezone.now(),
+    checkins_cancel_open(
+        Checkin.objects.filter(person=person).exclude(conversation=conversation, step__in=steps),
+        "new outcome",
     )
     if not steps:
         return 0
@@ -117,9 +128,4 @@ def checkin_record_answer(checkin_id: int, pain_score: int | None, trend: str | 
 
 def checkins_cancel_for_step(step: CheckinStep) -> int:
     """Admin action: stop the pending check-ins of a step (e.g. a step retired by mistake)."""
-    return Checkin.objects.filter(Q(step=step), status__in=OPEN).update(
-        status=Checkin.Status.CANCELLED,
-        cancelled_reason="step cancelled by staff",
-        claim_token=None,
-        updated_at=timezone.now(),
-    )
+    return checkins_cancel_open(step.checkins.all(), "step cancelled by staff")

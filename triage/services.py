@@ -22,6 +22,7 @@ from reminders.services import (
     checkin_record_answer,
     checkins_cancel,
     checkins_schedule,
+    person_refused,
 )
 from triage import conversation as engine
 from triage.models import Conversation, Message, Person, mask
@@ -277,15 +278,10 @@ def message_record_status(sid: str, twilio_status: str, error_code: int | None) 
         person = message.person
         if person is None or status not in (Message.Status.UNDELIVERED, Message.Status.FAILED):
             return True
-        now = timezone.now()
         permanent = error_code == TWILIO_UNSUBSCRIBED or error_code in INVALID_NUMBER_CODES
         checkin_delivery_failed(message, error_code, permanent)
-        if error_code == TWILIO_UNSUBSCRIBED and not person.opted_out:
-            Person.objects.filter(pk=person.pk).update(opted_out_at=now, updated_at=now)
-            checkins_cancel(person, "opted out")
-        elif error_code in INVALID_NUMBER_CODES and person.number_invalid_at is None:
-            Person.objects.filter(pk=person.pk).update(number_invalid_at=now, updated_at=now)
-            checkins_cancel(person, "number cannot receive texts")
+        if permanent:
+            person_refused(person, opted_out=error_code == TWILIO_UNSUBSCRIBED)
     if status in (Message.Status.UNDELIVERED, Message.Status.FAILED):
         log.warning("message to %s %s (error %s)", mask(message.address), status, error_code)
     return True
