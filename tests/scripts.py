@@ -1,6 +1,15 @@
-"""Patient scripts shared by tests: texts that take a person to a known outcome."""
+"""Shared by tests: patient scripts that reach a known outcome, and a signed inbound text."""
 
 from __future__ import annotations
+
+import uuid
+import xml.etree.ElementTree as ET
+from urllib.parse import urlencode
+
+from django.test import Client
+from twilio.request_validator import RequestValidator
+
+from tests.conftest import FAKE_ACCOUNT_SID, FAKE_FROM_NUMBER
 
 # A strain after lifting, easing, 3 days, 30 years old, no warning signs: ROUTINE (R01), with
 # check-ins at 2 and 6 weeks.
@@ -13,3 +22,37 @@ ROUTINE_EN = [
     "3 days, lifting, 30",
     "none",
 ]
+
+
+INBOUND_URL = "http://testserver/twilio/inbound/"
+
+
+def text_signed(client: Client, from_: str, body: str, *, token: str, **extra: str) -> list[str]:
+    """POST one inbound SMS to /twilio/inbound/ as Twilio does (its fields, signed with `token`);
+    return the bodies of the <Message> replies the patient gets."""
+    sid = "SM" + uuid.uuid4().hex
+    params = {
+        "MessageSid": sid,
+        "SmsMessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": FAKE_ACCOUNT_SID,
+        "From": from_,
+        "To": FAKE_FROM_NUMBER,
+        "Body": body,
+        "NumMedia": "0",
+        "NumSegments": "1",
+        "SmsStatus": "received",
+        "ApiVersion": "2010-04-01",
+        "FromCountry": "GB" if from_.startswith("+44") else "US",
+        "ToCountry": "US",
+        **extra,
+    }
+    response = client.post(
+        "/twilio/inbound/",
+        urlencode(params),
+        content_type="application/x-www-form-urlencoded",
+        HTTP_X_TWILIO_SIGNATURE=RequestValidator(token).compute_signature(INBOUND_URL, params),
+    )
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("application/xml")
+    return [m.text or "" for m in ET.fromstring(response.content).iter("Message")]

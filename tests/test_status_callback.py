@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-import xml.etree.ElementTree as ET
 from io import StringIO
 from typing import Any
 from urllib.parse import urlencode
@@ -24,12 +23,12 @@ from reminders.models import Checkin
 from tests.conftest import FAKE_ACCOUNT_SID, FAKE_FROM_NUMBER
 from tests.fake_twilio import FakeTwilio
 from tests.scripts import ROUTINE_EN as ROUTINE
+from tests.scripts import text_signed
 from triage.models import Conversation, Message, Person
 
 pytestmark = pytest.mark.django_db
 
 AUTH_TOKEN = "status-callback-test-auth-token"
-INBOUND_URL = "http://testserver/twilio/inbound/"
 STATUS_PATH = "/twilio/status/"
 STATUS_URL = "http://testserver" + STATUS_PATH
 PATIENT = "+12025550147"  # Washington DC: New York time for quiet hours
@@ -68,28 +67,7 @@ def checkin_sent(client: Client, twilio: FakeTwilio) -> Message:
 
 
 def inbound_text(client: Client, body: str) -> list[str]:
-    sid = "SM" + uuid.uuid4().hex
-    params = {
-        "MessageSid": sid,
-        "SmsMessageSid": sid,
-        "SmsSid": sid,
-        "AccountSid": FAKE_ACCOUNT_SID,
-        "From": PATIENT,
-        "To": FAKE_FROM_NUMBER,
-        "Body": body,
-        "NumMedia": "0",
-        "NumSegments": "1",
-        "SmsStatus": "received",
-        "ApiVersion": "2010-04-01",
-    }
-    response = client.post(
-        "/twilio/inbound/",
-        urlencode(params),
-        content_type="application/x-www-form-urlencoded",
-        HTTP_X_TWILIO_SIGNATURE=RequestValidator(AUTH_TOKEN).compute_signature(INBOUND_URL, params),
-    )
-    assert response.status_code == 200, response.content
-    return [m.text or "" for m in ET.fromstring(response.content).iter("Message")]
+    return text_signed(client, PATIENT, body, token=AUTH_TOKEN)
 
 
 def callback_params(sid: str, status: str, error_code: int | str | None = None) -> dict:

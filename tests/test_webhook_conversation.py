@@ -7,22 +7,17 @@ patient gets back; the database is then checked for what an operator would see i
 from __future__ import annotations
 
 import itertools
-import uuid
-import xml.etree.ElementTree as ET
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
-from twilio.request_validator import RequestValidator
 
-from tests.scripts import ROUTINE_EN
+from tests.scripts import ROUTINE_EN, text_signed
 from triage.models import Conversation, Message, Person
 
 pytestmark = pytest.mark.django_db
 
 AUTH_TOKEN = "conversation-test-auth-token"
-URL = "http://testserver/twilio/inbound/"
 US = "+15551230001"
 UK = "+447400123456"  # a valid GB mobile
 _numbers = itertools.count(100)
@@ -37,32 +32,7 @@ def _signed_webhook(settings: Any) -> None:
 
 def text(client: Client, from_: str, body: str) -> list[str]:
     """Send one signed inbound SMS; return the replies the patient gets."""
-    sid = "SM" + uuid.uuid4().hex
-    params = {
-        "MessageSid": sid,
-        "SmsMessageSid": sid,
-        "SmsSid": sid,
-        "AccountSid": "AC" + "0123456789abcdef" * 2,
-        "From": from_,
-        "To": "+15005550006",
-        "Body": body,
-        "NumMedia": "0",
-        "NumSegments": "1",
-        "SmsStatus": "received",
-        "ApiVersion": "2010-04-01",
-        "FromCountry": "GB" if from_.startswith("+44") else "US",
-        "ToCountry": "US",
-    }
-    signature = RequestValidator(AUTH_TOKEN).compute_signature(URL, params)
-    response = client.post(
-        "/twilio/inbound/",
-        urlencode(params),
-        content_type="application/x-www-form-urlencoded",
-        HTTP_X_TWILIO_SIGNATURE=signature,
-    )
-    assert response.status_code == 200, response.content
-    assert response["Content-Type"].startswith("application/xml")
-    return [m.text or "" for m in ET.fromstring(response.content).iter("Message")]
+    return text_signed(client, from_, body, token=AUTH_TOKEN)
 
 
 def chat(client: Client, from_: str, bodies: list[str]) -> list[list[str]]:

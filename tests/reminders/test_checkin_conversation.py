@@ -10,22 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import uuid
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import replace
 from io import StringIO
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 import time_machine
 from django.core.management import call_command
 from django.test import Client
-from twilio.request_validator import RequestValidator
 
 from reminders.models import Checkin
-from tests.scripts import ROUTINE_EN
+from tests.scripts import ROUTINE_EN, text_signed
 from triage.conversation import Checkin as SentCheckin
 from triage.conversation import Content, State, advance
 from triage.models import Conversation, Person
@@ -34,7 +30,6 @@ from triage.selectors import content_load
 from triage.sms.locmem import OutboundSms
 
 AUTH_TOKEN = "checkin-conversation-test-auth-token"
-URL = "http://testserver/twilio/inbound/"
 # A Monday, 10:00 in New York and 15:00 in London: every check-in day of the plan (2, 7, 14 and
 # 42 days later) falls inside the 09:00-20:00 sending window of both.
 OUTCOME_AT = dt.datetime(2026, 5, 4, 14, 0, tzinfo=dt.UTC)
@@ -85,32 +80,7 @@ def outbox(locmem_sms: list[OutboundSms]) -> list[OutboundSms]:
 
 def text(client: Client, from_: str, body: str, **extra: str) -> list[str]:
     """Send one signed inbound SMS; return the replies the patient gets."""
-    sid = "SM" + uuid.uuid4().hex
-    params = {
-        "MessageSid": sid,
-        "SmsMessageSid": sid,
-        "SmsSid": sid,
-        "AccountSid": "AC" + "0123456789abcdef" * 2,
-        "From": from_,
-        "To": "+15005550006",
-        "Body": body,
-        "NumMedia": "0",
-        "NumSegments": "1",
-        "SmsStatus": "received",
-        "ApiVersion": "2010-04-01",
-        "FromCountry": "GB" if from_.startswith("+44") else "US",
-        "ToCountry": "US",
-        **extra,
-    }
-    signature = RequestValidator(AUTH_TOKEN).compute_signature(URL, params)
-    response = client.post(
-        "/twilio/inbound/",
-        urlencode(params),
-        content_type="application/x-www-form-urlencoded",
-        HTTP_X_TWILIO_SIGNATURE=signature,
-    )
-    assert response.status_code == 200, response.content
-    return [m.text or "" for m in ET.fromstring(response.content).iter("Message")]
+    return text_signed(client, from_, body, token=AUTH_TOKEN, **extra)
 
 
 def triage(client: Client, from_: str, bodies: list[str], tier: int) -> Conversation:
