@@ -13,6 +13,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from triage.models import Conversation, Message, Person, TierChoices
 
@@ -36,6 +37,7 @@ class CheckinStep(models.Model):
         default=True, help_text="Inactive steps are not scheduled for anyone new."
     )
     updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-tier", "offset_days"]
@@ -70,6 +72,7 @@ class SendingWindow(models.Model):
     start = models.TimeField(default=dt.time(9, 0))
     end = models.TimeField(default=dt.time(20, 0))
     updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "sending window"

@@ -73,6 +73,7 @@ class Content:
     disabled_rules: frozenset[str] = frozenset()
     raised: Mapping[str, int] = field(default_factory=dict)
     service: str = "BackCheck"
+    version: int = 0  # triage.models.ContentVersion id: recorded with each outcome
     contact: str = "help@backcheck.example"
     uk: bool = False  # texting a +44 number: a message's "_gb" variant (999, A&E) wins
 

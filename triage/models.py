@@ -13,6 +13,7 @@ from zoneinfo import available_timezones
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from triage.rules import EMERGENCY_RULE_IDS, RULE_TIERS, Tier
 from triage.segments import segment_info
@@ -68,11 +69,22 @@ class Person(models.Model):
         validators=[validate_timezone],
         help_text="IANA name, e.g. America/Chicago. Blank: guessed from the number.",
     )
+    simulated = models.BooleanField(
+        default=False,
+        help_text="A staff member in the simulator: never texted, left out of the dashboard.",
+    )
+    erased_at = models.DateTimeField(
+        null=True, blank=True, help_text="Messages and answers erased; only counts remain."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name_plural = "people"
+        permissions = [
+            ("opt_out_person", "Can opt a person out of all texts"),
+            ("erase_person", "Can erase a person's messages and answers"),
+        ]
 
     def __str__(self) -> str:
         return mask(self.address)
@@ -110,6 +122,9 @@ class Conversation(models.Model):
     reasons = models.JSONField(default=list, blank=True, help_text="Rule ids behind the tier.")
     language = models.CharField(max_length=8, blank=True)
     texts_to_outcome = models.PositiveIntegerField(null=True, blank=True)
+    content_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The content version in use when the outcome was given."
+    )
     started_at = models.DateTimeField(auto_now_add=True)
     outcome_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -123,6 +138,7 @@ class Conversation(models.Model):
             )
         ]
         indexes = [models.Index(fields=["tier", "outcome_at"])]
+        permissions = [("export_conversation", "Can export outcomes and transcripts as CSV")]
 
     def __str__(self) -> str:
         return f"Conversation {self.pk} with {self.person}"
@@ -164,6 +180,7 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        permissions = [("resend_message", "Can resend a text to a person")]
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {mask(self.address)}"
@@ -185,6 +202,7 @@ class ContentMessage(models.Model):
     text = models.TextField()
     notes = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [
@@ -214,6 +232,7 @@ class AnswerWord(models.Model):
     language = models.CharField(max_length=8, choices=LanguageChoices.choices)
     phrase = models.CharField(max_length=64)
     meaning = models.CharField(max_length=8, choices=Meaning.choices)
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [
@@ -236,6 +255,7 @@ class Keyword(models.Model):
 
     phrase = models.CharField(max_length=64, unique=True, help_text="Matched as the whole text.")
     action = models.CharField(max_length=16, choices=Action.choices)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["action", "phrase"]
@@ -258,6 +278,7 @@ class Rule(models.Model):
         help_text="More ways people say this, one per line. Added to the built-in vocabulary.",
     )
     updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["rule_id"]
@@ -290,3 +311,33 @@ class Rule(models.Model):
             raise ValidationError({"tier": f"{self.rule_id} cannot be lower than {floor.name}."})
         if self.is_emergency and not self.enabled:
             raise ValidationError({"enabled": "Emergency rules are a safety floor: always on."})
+
+
+class ContentVersion(models.Model):
+    """One row per content change (any message, answer word, keyword, rule or check-in step).
+
+    Its id is the content version an outcome records (Conversation.content_version); the
+    content as it was then is the objects' history as of `created_at`.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    changed_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    summary = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"v{self.pk}: {self.summary}"
+
+
+class Suppression(models.Model):
+    """A number that must never be texted again, kept as a hash after its person was erased."""
+
+    address_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"suppressed {self.address_hash[:12]}…"

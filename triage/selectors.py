@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from triage.conversation import Content
-from triage.models import AnswerWord, ContentMessage, Keyword, Rule
+from triage.models import AnswerWord, ContentMessage, ContentVersion, Keyword, Rule
 from triage.rules import EMERGENCY_SYMPTOMS, RULE_TIERS, SOON_SYMPTOMS, URGENT_SYMPTOMS, Tier
 
 VERSION_KEY = "triage:content:version"
@@ -82,4 +82,5 @@ def _content_from_db() -> Content:
         raised={k: Tier(v) for k, v in raised.items()},
         service=settings.SERVICE_NAME,
         contact=settings.SUPPORT_CONTACT,
+        version=ContentVersion.objects.order_by("-id").values_list("id", flat=True).first() or 0,
     )

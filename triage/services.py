@@ -25,6 +25,7 @@ from reminders.services import (
     person_refused,
 )
 from triage import conversation as engine
+from triage import signals
 from triage.models import Conversation, Message, Person, mask
 from triage.selectors import content_load
 from triage.sms.base import INVALID_NUMBER_CODES, TWILIO_UNSUBSCRIBED
@@ -118,9 +119,11 @@ def conversation_handle_inbound(
         inbound.analysis = describe(t.analysis) | {"flags": t.flags}
         if person.opted_out and not t.replies:
             inbound.status = Message.Status.IGNORED
-        conv = _apply(person, conv, t)
+        conv = _apply(person, conv, t, content.version)
         inbound.conversation = conv  # RESTART files its text under the new episode
         inbound.save(update_fields=["analysis", "status", "conversation"])
+        if "unparsed" in t.flags:
+            signals.text_not_understood.send(sender=Message, conversation=conv, message=inbound)
         for reply in t.replies:
             Message.objects.create(
                 person=person,
@@ -178,7 +181,9 @@ def _followup_context(conv: Conversation) -> dict:
     }
 
 
-def _apply(person: Person, conv: Conversation, t: engine.Transition) -> Conversation:
+def _apply(
+    person: Person, conv: Conversation, t: engine.Transition, content_version: int = 0
+) -> Conversation:
     now = timezone.now()
     if t.language and t.language != person.language:
         person.language = t.language
@@ -203,14 +208,17 @@ def _apply(person: Person, conv: Conversation, t: engine.Transition) -> Conversa
         checkin_record_answer(
             t.checkin_answer["id"], t.checkin_answer["pain_score"], t.checkin_answer["trend"]
         )
+    raised = False
     if t.outcome is not None:
         before = conv.tier
         conv.tier = max(int(t.outcome.tier), conv.tier if conv.tier is not None else -1)
         conv.reasons = list(t.state.reasons)
+        conv.content_version = content_version or None
         if conv.outcome_at is None:
             conv.outcome_at = now
             conv.texts_to_outcome = t.state.texts_in
-        if conv.tier != before and t.action != "opt_out":
+        raised = conv.tier != before
+        if raised and t.action != "opt_out":
             # A first outcome, or a higher tier later: that tier's plan replaces what was pending
             # (an emergency cancels everything; a clinician follows up).
             conv.save()
@@ -218,6 +226,14 @@ def _apply(person: Person, conv: Conversation, t: engine.Transition) -> Conversa
     if t.action == "opt_out":
         conv.status = Conversation.Status.STOPPED
     conv.save()
+    if raised or t.emergency:
+        signals.outcome_recorded.send(
+            sender=Conversation,
+            conversation=conv,
+            tier=conv.tier,
+            reasons=list(conv.reasons),
+            emergency=t.emergency,
+        )
     return conv
 
 
