@@ -208,3 +208,55 @@ def sms_backend_class(env: Env, name: str = "SMS_BACKEND") -> str:
                 f"{name}=twilio needs TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID"
             )
     return SMS_BACKENDS[backend]
+
+
+def email_config(env: Env, name: str = "EMAIL_URL") -> dict[str, Any]:
+    """EMAIL_* settings from one URL (smtp://user:pass@host:587, smtp+tls://..., consolemail://).
+
+    Unset: emails are printed to the console, as `python3 dev.py run` expects.
+    """
+    raw = env_str(env, name)
+    if raw is None:
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    try:
+        config = environ.Env.email_url_config(raw)
+    except Exception:  # noqa: BLE001  (any parse failure is a configuration error)
+        raise ImproperlyConfigured(
+            f"{name} must be an email URL such as smtp+tls://user:password@host:587, got {raw!r}"
+        ) from None
+    if not config.get("EMAIL_BACKEND"):
+        raise ImproperlyConfigured(f"{name} has an unknown scheme: {raw!r}")
+    return config
+
+
+def env_phone_list(env: Env, name: str) -> list[str]:
+    """Comma-separated phone numbers in E.164 (+15551230000)."""
+    import phonenumbers
+
+    numbers = []
+    for item in env_list(env, name):
+        try:
+            parsed = phonenumbers.parse(item, None)
+        except phonenumbers.NumberParseException:
+            parsed = None
+        if parsed is None or not phonenumbers.is_possible_number(parsed):
+            raise ImproperlyConfigured(
+                f"{name} must list phone numbers in E.164 form (+15551230000), got {item!r}"
+            )
+        numbers.append(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+    return numbers
+
+
+def env_email_list(env: Env, name: str) -> list[str]:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    addresses = env_list(env, name)
+    for address in addresses:
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ImproperlyConfigured(
+                f"{name} must list email addresses, got {address!r}"
+            ) from None
+    return addresses

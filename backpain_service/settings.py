@@ -136,12 +136,45 @@ CHECKIN_RETRY_MAX_SECONDS = env.env_number(ENV, "CHECKIN_RETRY_MAX_SECONDS", 360
 # For a number whose zone phonenumbers cannot tell (quiet hours).
 CHECKIN_DEFAULT_TIMEZONE = env.env_timezone(ENV, "CHECKIN_DEFAULT_TIMEZONE", "America/New_York")
 
+# Clinician alerts (clinic app) -------------------------------------------------------
+
+# Who is told about emergency/urgent outcomes and texts not understood. Either may be empty;
+# alerts are always listed in admin.
+ALERT_EMAILS = env.env_email_list(ENV, "ALERT_EMAILS")
+ALERT_SMS_NUMBERS = env.env_phone_list(ENV, "ALERT_SMS_NUMBERS")
+# An unacknowledged emergency alert is sent again after this many minutes.
+ALERT_RENOTIFY_MINUTES = env.env_number(ENV, "ALERT_RENOTIFY_MINUTES", 15.0, minimum=1)
+# Seconds between notifier passes (Celery beat).
+ALERT_NOTIFY_INTERVAL = env.env_number(ENV, "ALERT_NOTIFY_INTERVAL", 30.0, minimum=1)
+# The admin's address in alert emails and texts, e.g. https://backcheck.example.org
+ADMIN_BASE_URL = env.origin_url(ENV, "ADMIN_BASE_URL")
+globals().update(env.email_config(ENV))
+DEFAULT_FROM_EMAIL = env.env_str(ENV, "DEFAULT_FROM_EMAIL", "backcheck@localhost")
+
+# Privacy -----------------------------------------------------------------------------
+
+# Messages (transcripts) older than this many days are deleted by a daily task; outcomes and
+# counts stay. 0 keeps them (the default: a clinic's record-keeping duty decides, not us).
+TRANSCRIPT_RETENTION_DAYS = int(
+    env.env_number(ENV, "TRANSCRIPT_RETENTION_DAYS", 0, minimum=0, integer=True)
+)
+
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "send-due-checkins": {
         "task": "reminders.tasks.dispatch_due_checkins",
         "schedule": CHECKIN_DISPATCH_INTERVAL,
         # A pass that could not run in time is dropped, not piled up behind the next.
         "options": {"expires": CHECKIN_DISPATCH_INTERVAL},
+    },
+    "notify-alerts": {
+        "task": "clinic.tasks.notify_alerts",
+        "schedule": ALERT_NOTIFY_INTERVAL,
+        "options": {"expires": ALERT_NOTIFY_INTERVAL},
+    },
+    "delete-old-transcripts": {
+        "task": "clinic.tasks.delete_old_transcripts",
+        "schedule": 24 * 3600.0,
+        "options": {"expires": 3600.0},
     },
 }
 

@@ -1,0 +1,1 @@
+"""Admin for clinician alerts (list, acknowledge)."""

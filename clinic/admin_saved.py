@@ -1,0 +1,1 @@
+"""Admin for saved test conversations (run them against the current content)."""
