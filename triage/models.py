@@ -277,6 +277,11 @@ class Rule(models.Model):
         blank=True,
         help_text="More ways people say this, one per line. Added to the built-in vocabulary.",
     )
+    test_phrases = models.TextField(
+        blank=True,
+        help_text="Texts that must always trigger this rule, one per line; checked before "
+        "publishing (an edit that stops one matching is flagged).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
