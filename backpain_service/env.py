@@ -165,11 +165,21 @@ def database_config(url: str, name: str = "DATABASE_URL") -> dict[str, Any]:
     return config
 
 
+# Seconds a Redis client waits to connect or for an answer. Redis answers in well under a
+# millisecond; a hung one (or a lost network) must cost an inbound text about a second, not
+# redis-py's default 5 s per call, so the reply still beats Twilio's 15 s webhook timeout.
+REDIS_SOCKET_TIMEOUT = 1.0
+
+
 def cache_config(redis_url: str | None) -> dict[str, Any]:
     if redis_url:
         return {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": redis_url,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+            },
         }
     return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 

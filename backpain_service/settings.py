@@ -7,6 +7,7 @@ that a bad value stops start-up with an error naming the variable.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from backpain_service import env
@@ -31,7 +32,57 @@ if env.env_bool(ENV, "TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
 
+# HTTPS and browser security (README, "Production") -----------------------------------
+# Secure whenever DEBUG is false, so `manage.py check --deploy` passes with the production
+# environment; `python3 dev.py run` (DEBUG=true) serves plain http://127.0.0.1, and the tests
+# post over http with the redirect off (backpain_service/testenv.py). Behind a TLS-terminating
+# proxy the redirect needs TRUST_X_FORWARDED_PROTO=true, or every request looks like http.
+SECURE_SSL_REDIRECT = env.env_bool(ENV, "SECURE_SSL_REDIRECT", default=not DEBUG)
+# Container and load-balancer probes call /healthz over plain HTTP from the inside.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = env.env_bool(ENV, "SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.env_bool(ENV, "CSRF_COOKIE_SECURE", default=not DEBUG)
+# Browsers honour HSTS only on HTTPS responses, so a plain-HTTP trial is not locked out.
+SECURE_HSTS_SECONDS = int(
+    env.env_number(ENV, "SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0, integer=True)
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.env_bool(
+    ENV, "SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG
+)
+# Off by default: preloading is a promise to browsers that is slow to take back.
+SECURE_HSTS_PRELOAD = env.env_bool(ENV, "SECURE_HSTS_PRELOAD", default=False)
+# Django's defaults, stated because check --deploy expects them.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# Admin login throttle (django-axes; docs/reliability.md) -----------------------------------
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username+address before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(env.env_number(ENV, "AXES_FAILURE_LIMIT", 5, minimum=1, integer=True))
+AXES_COOLOFF_TIME = timedelta(minutes=env.env_number(ENV, "AXES_COOLOFF_MINUTES", 15, minimum=1))
+# Username and address together: by username alone anyone could lock a clinician out from
+# anywhere; by address alone one person's typos would lock out a whole clinic behind one NAT.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+if env.env_bool(ENV, "TRUST_X_FORWARDED_FOR", default=False):
+    # Only behind exactly one proxy we control, which appends the client to X-Forwarded-For.
+    AXES_CLIENT_IP_CALLABLE = "backpain_service.client_ip.client_ip_forwarded"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in (
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    )
+]
+
 INSTALLED_APPS = [
+    # First, so its templates override the admin's (admin/index.html: the "Clinic tools" box).
+    "clinic.apps.ClinicConfig",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -39,9 +90,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "simple_history",
+    "axes",
     "triage.apps.TriageConfig",
     "reminders.apps.RemindersConfig",
-    "clinic.apps.ClinicConfig",
 ]
 
 MIDDLEWARE = [
@@ -55,6 +106,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Lets content history record which staff member made each change.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: answers a locked-out login with its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "backpain_service.urls"
@@ -106,8 +159,15 @@ if REDIS_URL is None:
         "store_processed": False,
     }
 else:
-    # Longer than any task runs, so Redis does not hand a running task to a second worker.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Longer than any task runs, so Redis does not hand a running task to a second worker.
+        "visibility_timeout": 3600,
+        # A hung Redis must not hang the webhook that enqueues a task after its commit (the
+        # clinician-alert kick): without these a publish waits forever. Above kombu's 1 s BRPOP
+        # poll, so an idle worker never times out (tests/faults/test_redis_down.py).
+        "socket_timeout": 5,
+        "socket_connect_timeout": 2,
+    }
 # A task is acknowledged only once it finished, so a worker killed mid-send
 # hands the task to another worker instead of losing it.
 CELERY_TASK_ACKS_LATE = True
@@ -178,6 +238,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
 }
 
+# Inbound limits (triage/inbound_limits.py; docs/reliability.md) ---------------------------
+
+# More texts than this from one sender within the window (SMS pumping, a runaway script) get
+# one notice, then silence until the window has room; emergencies are always answered.
+INBOUND_MAX_TEXTS = int(env.env_number(ENV, "INBOUND_MAX_TEXTS", 20, minimum=1, integer=True))
+INBOUND_WINDOW_SECONDS = env.env_number(ENV, "INBOUND_WINDOW_SECONDS", 600.0, minimum=1)
+# The same text this many times in a row within the window, telling us nothing new: an
+# auto-responder loop, held silently.
+INBOUND_LOOP_REPEATS = int(env.env_number(ENV, "INBOUND_LOOP_REPEATS", 3, minimum=2, integer=True))
+INBOUND_LOOP_WINDOW_SECONDS = env.env_number(ENV, "INBOUND_LOOP_WINDOW_SECONDS", 600.0, minimum=1)
+
 # SMS and Twilio --------------------------------------------------------------
 
 SMS_BACKEND_CLASS = env.sms_backend_class(ENV)
@@ -214,14 +285,26 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
+    # Phone numbers masked in every line, whoever logs it (docs/privacy.md).
+    "filters": {
+        "mask_numbers": {"()": "backpain_service.logfilter.MaskPhoneNumbers"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["mask_numbers"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Replaces Django's own console handler, which would print every line twice.
         "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # SQL at DEBUG carries message bodies and numbers as query parameters: never logged.
+        "django.db.backends": {"level": "INFO"},
         # Twilio's client logs a dozen lines of headers at INFO for every API call.
         "twilio": {"level": "WARNING"},
+        # django-axes logs every login at INFO; failures and lockouts come at WARNING.
+        "axes": {"level": "WARNING"},
     },
 }

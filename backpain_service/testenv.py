@@ -36,6 +36,10 @@ def _make_environment_hermetic() -> None:
     os.environ.setdefault("SECRET_KEY", "tests-only-insecure-secret-key")
     # Check-in sends are not paced in tests; the rate-limit tests set their own rate.
     os.environ["CHECKIN_MAX_PER_SECOND"] = "0"
+    # Production redirects http to https (DEBUG is false here too); the test client and the
+    # signed webhook tests post to http://testserver. tests/test_deploy_check.py checks the
+    # production values.
+    os.environ["SECURE_SSL_REDIRECT"] = "false"
 
 
 _make_environment_hermetic()

@@ -29,14 +29,12 @@ import datetime as dt
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlencode
 
 from benchmarks.dispatch import ROOT, database_name, recreate_database
@@ -68,7 +66,9 @@ URLS = {
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.webhook", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.webhook", description=__doc__.split("\n\n")[0]
+    )
     p.add_argument("--senders", type=int, default=16, help="concurrent senders (default 16)")
     p.add_argument(
         "--people", type=int, default=25, help="people each sender walks through (default 25)"
@@ -172,7 +172,9 @@ def signed_request(port: int, path: str, number: str, body: str) -> bytes:
     return head.encode() + data
 
 
-def build_load(port: int, path: str, senders: int, people: int, prefix: str) -> list[list[list[bytes]]]:
+def build_load(
+    port: int, path: str, senders: int, people: int, prefix: str
+) -> list[list[list[bytes]]]:
     """Per sender, per person, the signed requests of one whole conversation."""
     load = []
     for s in range(senders):
@@ -284,12 +286,11 @@ def verify(expected_texts: int, expected_people: int) -> list[str]:
 
 def queries_per_text() -> list[int]:
     """SQL statements each text of one more conversation costs, in process (same settings)."""
+    from django.conf import settings
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from twilio.request_validator import RequestValidator
-
-    from django.conf import settings
 
     client = Client()
     counts = []
@@ -354,9 +355,13 @@ def report(runs: list[Run], args, info: dict[str, str], queries: list[int], prob
         f"SQL statements per text, texts 1-{len(queries)} of a conversation: "
         f"{', '.join(map(str, queries))}.",
         "",
-        "Checks: " + ("; ".join(problems) if problems else
-                      "every text sent to the real webhook stored exactly once, every "
-                      "conversation reached its outcome."),
+        "Checks: "
+        + (
+            "; ".join(problems)
+            if problems
+            else "every text sent to the real webhook stored exactly once, every "
+            "conversation reached its outcome."
+        ),
         "",
         END_MARK,
     ]
@@ -399,8 +404,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     url = os.environ.get("DATABASE_URL", "")
     name, params = database_name(url)
-    command = "DATABASE_URL=" + url + " .venv/bin/python -m benchmarks.webhook " + " ".join(
-        sys.argv[1:]
+    command = (
+        "DATABASE_URL=" + url + " .venv/bin/python -m benchmarks.webhook " + " ".join(sys.argv[1:])
     )
     recreate_database(name, params)
     port = free_port()
@@ -442,7 +447,9 @@ def main(argv: list[str] | None = None) -> None:
 
     warm_texts = 4 * 2 * len(SCRIPT)
     per_round = args.senders * args.people * len(SCRIPT)
-    problems = verify(warm_texts + per_round * args.rounds, 8 + args.senders * args.people * args.rounds)
+    problems = verify(
+        warm_texts + per_round * args.rounds, 8 + args.senders * args.people * args.rounds
+    )
     queries = queries_per_text()
     block = report(runs, args, info, queries, problems)
     print(block)

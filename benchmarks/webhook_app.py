@@ -51,7 +51,11 @@ def insert_only(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {BENCH_TABLE} (sid, address, body) VALUES (%s, %s, %s)",
-            [request.POST.get("MessageSid", ""), request.POST.get("From", ""), request.POST.get("Body", "")],
+            [
+                request.POST.get("MessageSid", ""),
+                request.POST.get("From", ""),
+                request.POST.get("Body", ""),
+            ],
         )
     return twiml(FIXED_REPLY)
 

@@ -1,4 +1,5 @@
-"""Admin: the check-in plan (editable), the sending window (one row), check-ins (read-only)."""
+"""Admin: the check-in plan (editable, with history), the sending window (one row), check-ins
+(read-only; their answers only for staff who may see conversations)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from django.utils.html import format_html, format_html_join
 from reminders.models import Checkin, CheckinStep, SendingWindow
 from reminders.services import OPEN, checkins_cancel_for_step, checkins_cancel_open
 from triage import defaults as triage_defaults
-from triage.admin import _segments_html
-from triage.models import ContentMessage, LanguageChoices, mask
+from triage.admin import ContentHistoryAdmin, _segments_html
+from triage.models import ContentMessage, LanguageChoices, mask, redact
 
 PENDING_NOTE = (
     "Changes apply to people whose check-ins are scheduled after you save (at their next "
@@ -43,7 +44,7 @@ class CheckinStepForm(forms.ModelForm):
 
 
 @admin.register(CheckinStep)
-class CheckinStepAdmin(admin.ModelAdmin):
+class CheckinStepAdmin(ContentHistoryAdmin):
     form = CheckinStepForm
     list_display = ("tier", "offset_days", "kind", "message_key", "active", "pending")
     list_filter = ("tier", "active", "kind")
@@ -93,7 +94,7 @@ class CheckinStepAdmin(admin.ModelAdmin):
 
 
 @admin.register(SendingWindow)
-class SendingWindowAdmin(admin.ModelAdmin):
+class SendingWindowAdmin(ContentHistoryAdmin):
     list_display = ("__str__", "start", "end", "updated_at")
     fields = ("start", "end", "updated_at")
     readonly_fields = ("updated_at",)
@@ -111,6 +112,16 @@ class SendingWindowAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# What a check-in says about a person's care: shown only with triage.view_conversation.
+CLINICAL_FIELDS = frozenset(
+    {"tier", "kind", "step", "message_key", "pain_score", "trend", "replied_at", "conversation"}
+)
+
+
+def _clinical(request) -> bool:
+    return request.user.has_perm("triage.view_conversation")
 
 
 @admin.register(Checkin)
@@ -135,7 +146,23 @@ class CheckinAdmin(admin.ModelAdmin):
     list_select_related = ("person", "message")
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Checkin._meta.fields]
+        return self.get_fields(request, obj)
+
+    def get_fields(self, request, obj=None):
+        # All read-only. The provider's error text can name the number (Twilio's 21211): shown
+        # redacted. Support cancels check-ins without seeing care: no tier, step or answer.
+        names = ["error" if f.name == "last_error" else f.name for f in Checkin._meta.fields]
+        return names if _clinical(request) else [n for n in names if n not in CLINICAL_FIELDS]
+
+    def get_list_display(self, request):
+        if _clinical(request):
+            return self.list_display
+        return [f for f in self.list_display if f not in CLINICAL_FIELDS]
+
+    def get_list_filter(self, request):
+        if _clinical(request):
+            return self.list_filter
+        return [f for f in self.list_filter if f not in CLINICAL_FIELDS]
 
     def has_add_permission(self, request) -> bool:
         return False  # check-ins come from outcomes, never by hand
@@ -150,11 +177,17 @@ class CheckinAdmin(admin.ModelAdmin):
     @admin.display(description="delivery")
     def delivery(self, obj: Checkin):
         if obj.message is None:
-            return obj.last_error[:60] if obj.last_error else "-"
+            return redact(obj.last_error)[:60] if obj.last_error else "-"
         code = f" ({obj.message.error_code})" if obj.message.error_code else ""
         return format_html("{}{}", obj.message.get_status_display(), code)
 
-    @admin.action(description="Cancel the selected check-ins (those not sent yet)")
+    @admin.display(description="last error")
+    def error(self, obj: Checkin) -> str:
+        return redact(obj.last_error)
+
+    @admin.action(
+        description="Cancel the selected check-ins (those not sent yet)", permissions=["change"]
+    )
     def cancel_selected(self, request, queryset) -> None:
         count = checkins_cancel_open(queryset, "cancelled by staff")
         self.message_user(request, f"Cancelled {count} check-in(s).", messages.SUCCESS)

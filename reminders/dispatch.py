@@ -20,10 +20,14 @@ At-least-once window
     A worker killed between a text leaving and its chunk committing leaves the row claimed; it
     is sent again when the lease expires (CHECKIN_LEASE_SECONDS). Only texts sent in that last,
     uncommitted chunk can be repeated, at most one chunk (about one second of sending).
+    A pass that fails part way without dying (Redis, which holds the rate limit, unreachable)
+    hands back the rows it had not recorded: they go out on the next pass, not after the lease.
+    Measured under faults in docs/reliability.md ("Faults"), by tests/faults/.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -33,7 +37,7 @@ from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -41,7 +45,7 @@ from reminders.models import Checkin, SendingWindow
 from reminders.quiet_hours import next_send_time, person_zones
 from reminders.ratelimit import get_limiter
 from reminders.services import person_refused, retry_delay
-from triage.conversation import UK_REGIONS
+from triage.conversation import UK_REGIONS, Content
 from triage.models import Conversation, Message, Person, mask, redact
 from triage.rules import Tier
 from triage.selectors import content_load
@@ -94,9 +98,13 @@ def claim_batch(now: dt.datetime, limit: int) -> tuple[uuid.UUID, list[int]]:
     lease_end = now + dt.timedelta(seconds=settings.CHECKIN_LEASE_SECONDS)
     due = Checkin.objects.filter(status__in=CLAIMABLE, send_after__lte=now)
     with transaction.atomic():
-        candidates = due.order_by("send_after", "id")
+        # Simulated people (staff in the simulator) are never texted: their check-ins are fired
+        # by hand there (clinic.simulator). Filtered here, not in `due`: the UPDATE below must
+        # stay join-free for its compare-and-swap to hold.
+        candidates = due.filter(person__simulated=False).order_by("send_after", "id")
         if connection.features.has_select_for_update_skip_locked:
-            candidates = candidates.select_for_update(skip_locked=True)
+            # of=self: lock the check-ins only, not the people joined for the filter above.
+            candidates = candidates.select_for_update(skip_locked=True, of=("self",))
         ids = list(candidates.values_list("id", flat=True)[:limit])
         if not ids:
             return token, []
@@ -157,12 +165,26 @@ def send_batch(ids: list[int], token: uuid.UUID | str) -> Summary:
     content = content_load()
     window = SendingWindow.current()
     remaining = list(ids)
-    while remaining:
-        part, left = _send_chunk(remaining[:chunk], token, content, window)
-        summary.add(part)
-        remaining = left + remaining[chunk:]
+    try:
+        while remaining:
+            part, left = _send_chunk(remaining[:chunk], token, content, window)
+            summary.add(part)
+            remaining = left + remaining[chunk:]
+    except Exception:
+        # Redis (the rate limit) or the database failed part way. The failed chunk rolled
+        # back; hand back what this batch had not recorded, so the next pass sends it instead
+        # of waiting out the lease. With the database gone this fails too: the lease it is.
+        with contextlib.suppress(DatabaseError):
+            _release(ids, token)
+        raise
     # Rows of ours left behind (their person was busy): try again shortly.
-    released = Checkin.objects.filter(
+    summary.deferred += _release(ids, token)
+    return summary
+
+
+def _release(ids: list[int], token: uuid.UUID) -> int:
+    """Our claimed rows not yet recorded go back to pending, claimable after BUSY_RETRY."""
+    return Checkin.objects.filter(
         id__in=ids, claim_token=token, status=Checkin.Status.SENDING
     ).update(
         status=Checkin.Status.PENDING,
@@ -170,8 +192,6 @@ def send_batch(ids: list[int], token: uuid.UUID | str) -> Summary:
         send_after=timezone.now() + BUSY_RETRY,
         updated_at=timezone.now(),
     )
-    summary.deferred += released
-    return summary
 
 
 def _ineligible(row: Checkin) -> str | None:
@@ -352,13 +372,18 @@ def _cancel(row: Checkin, reason: str, summary: Summary) -> None:
     summary.cancelled += 1
 
 
+def checkin_text(person: Person, message_key: str, content: Content) -> str:
+    """The text of a check-in as this person gets it: their language, UK wording for +44."""
+    lang = person.language or "en"
+    return replace(content, uk=person.country in UK_REGIONS).text(message_key, lang)
+
+
 def _send_one(row: Checkin, content, summary: Summary) -> Message | None:
     person = row.person
     now = timezone.now()
     row.updated_at = now
     row.attempts += 1
-    lang = person.language or "en"
-    body = replace(content, uk=person.country in UK_REGIONS).text(row.message_key, lang)
+    body = checkin_text(person, row.message_key, content)
     to = person.phone or person.address
     try:
         sid = send_sms(to, body)

@@ -145,4 +145,5 @@ class Checkin(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Check-in {self.message_key} for {self.person} due {self.due_at:%Y-%m-%d}"
+        # No message key here: it names the tier, which support staff must not see.
+        return f"Check-in for {self.person} due {self.due_at:%Y-%m-%d}"

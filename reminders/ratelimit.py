@@ -4,6 +4,8 @@ Generic cell rate algorithm with reservations: a worker asks for `n` slots and i
 to wait before the first; slots are 1/N s apart and never handed out twice. With REDIS_URL the
 state lives in Redis (one atomic script call per chunk, timed by the Redis server's clock, so
 worker clocks do not matter); without it, in the process (the embedded default runs one).
+With Redis unreachable reserve() raises redis.RedisError: nothing is sent unpaced, and the
+dispatcher hands its claimed rows back for the next pass (reminders/dispatch.py).
 """
 
 from __future__ import annotations
@@ -63,8 +65,15 @@ class RedisRateLimiter(RateLimiter):
     def __init__(self, per_second: float, url: str) -> None:
         import redis
 
+        from backpain_service.env import REDIS_SOCKET_TIMEOUT
+
         super().__init__(per_second)
-        self._client = redis.Redis.from_url(url)
+        # Called while a chunk holds its people's row locks: a hung Redis must fail fast.
+        self._client = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=REDIS_SOCKET_TIMEOUT,
+            socket_timeout=REDIS_SOCKET_TIMEOUT,
+        )
         self._script = self._client.register_script(_RESERVE)
 
     def reserve(self, n: int) -> float:

@@ -58,6 +58,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Sorry, we can only read text messages, not pictures or voice. Please reply in words.",
         "es": "Lo sentimos, solo podemos leer texto, no fotos ni audios. Responda con palabras, por favor.",
     },
+    # Sent once per INBOUND_WINDOW_SECONDS to a sender over INBOUND_MAX_TEXTS (triage/inbound_limits.py).
+    "sys.inbound_limit": {
+        "en": "You've sent a lot of texts in a short time; we'll read new ones again in a few minutes. If this is an emergency call 911.",
+        "es": "Ha enviado muchos mensajes en poco tiempo; leeremos los nuevos otra vez en unos minutos. Si es una emergencia, llame al 911.",
+    },
     # ---- UK (+44) variants: Content.text() prefers "<key>_gb" for a UK number
     "sys.welcome_gb": {
         "en": "BackCheck: a few quick questions about your back pain. Automated, not a diagnosis, not monitored 24/7. Emergency: call 999. Reply STOP to end, HELP for help.",
@@ -74,6 +79,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "sys.after_emergency_gb": {
         "en": "If you haven't yet, call 999 or go to A&E now. When you're safe, text RESTART to start a new check.",
         "es": "Si aun no lo ha hecho, llame al 999 o vaya a urgencias ahora. Cuando este a salvo, escriba REINICIAR para una nueva consulta.",
+    },
+    "sys.inbound_limit_gb": {
+        "en": "You've sent a lot of texts in a short time; we'll read new ones again in a few minutes. If this is an emergency call 999.",
+        "es": "Ha enviado muchos mensajes en poco tiempo; leeremos los nuevos otra vez en unos minutos. Si es una emergencia, llame al 999.",
     },
     "outcome.soon_watch_gb": {
         "en": "Call 999 at once if you get leg weakness or numbness, trouble peeing, chest pain or trouble breathing. We'll check in with you by text.",

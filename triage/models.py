@@ -181,6 +181,10 @@ class Message(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         permissions = [("resend_message", "Can resend a text to a person")]
+        indexes = [
+            # A sender's recent texts: the inbound rate limit and loop guard read this.
+            models.Index(fields=["person", "direction", "created_at"], name="message_person_recent")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {mask(self.address)}"

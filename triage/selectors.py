@@ -5,16 +5,25 @@ every inbound text, so it is cached in the default cache under a version number 
 committed content save bumps (triage/signals.py). With Redis (REDIS_URL) the cache is shared and
 an edit reaches every process on the next text; without it each process has its own cache and
 another process may serve the old text for up to CACHE_SECONDS.
+
+The cache is an optimisation, never a dependency: when Redis is down or hangs (its client gives
+up after a short socket timeout, backpain_service/env.py) the content is read from the database
+as on a cache miss, so texts are still answered.
 """
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.core.cache import cache
+from redis.exceptions import RedisError
 
 from triage.conversation import Content
 from triage.models import AnswerWord, ContentMessage, ContentVersion, Keyword, Rule
 from triage.rules import EMERGENCY_SYMPTOMS, RULE_TIERS, SOON_SYMPTOMS, URGENT_SYMPTOMS, Tier
+
+log = logging.getLogger(__name__)
 
 VERSION_KEY = "triage:content:version"
 CACHE_SECONDS = 300
@@ -40,17 +49,34 @@ def content_version() -> int:
 
 def content_bump_version() -> None:
     try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, 2, None)
+        try:
+            cache.incr(VERSION_KEY)
+        except ValueError:
+            cache.set(VERSION_KEY, 2, None)
+    except RedisError as exc:
+        # The edit itself is saved. A Redis that restarts comes back empty (nothing stale); one
+        # that only dropped off the network serves its cached content until it expires.
+        log.error(
+            "content cache unreachable (%s): other processes may show the previous content "
+            "for up to %s s",
+            exc,
+            CACHE_SECONDS,
+        )
 
 
 def content_load() -> Content:
-    key = f"triage:content:{content_version()}"
-    content = cache.get(key)
+    try:
+        key = f"triage:content:{content_version()}"
+        content = cache.get(key)
+    except RedisError as exc:
+        log.warning("content cache unreachable (%s): reading content from the database", exc)
+        return _content_from_db()
     if content is None:
         content = _content_from_db()
-        cache.set(key, content, CACHE_SECONDS)
+        try:
+            cache.set(key, content, CACHE_SECONDS)
+        except RedisError:
+            pass  # went away between the read and the write: the next text tries again
     return content
 
 

@@ -3,7 +3,9 @@
 `conversation_handle_inbound` is called by the Twilio webhook (and by `manage.py chat`). It
 locks the person's row so their texts are handled one at a time, in arrival order; refuses a
 MessageSid it has already seen (Twilio may deliver twice) without advancing anything; logs every
-message in and out; and returns the replies for the caller to send (as TwiML, in the webhook).
+message in and out; holds, unapplied, texts over the sender's limits or in a loop (but never an
+emergency: triage/inbound_limits.py); and returns the replies for the caller to send (as TwiML,
+in the webhook).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 import phonenumbers
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -25,9 +28,10 @@ from reminders.services import (
     person_refused,
 )
 from triage import conversation as engine
-from triage import signals
-from triage.models import Conversation, Message, Person, mask
+from triage import inbound_limits, privacy, signals
+from triage.models import Conversation, Message, Person, mask, redact
 from triage.selectors import content_load
+from triage.sms import SmsError, send_sms
 from triage.sms.base import INVALID_NUMBER_CODES, TWILIO_UNSUBSCRIBED
 from triage.understanding import describe
 
@@ -78,11 +82,25 @@ def conversation_handle_inbound(
     num_media: int = 0,
     media_urls: list[str] | None = None,
 ) -> InboundResult:
-    with transaction.atomic():
+    try:
+        return _handle_inbound(
+            sid=sid, address=address, body=body, num_media=num_media, media_urls=media_urls
+        )
+    except IntegrityError:
+        # The one conflict a text can meet is its MessageSid, stored meanwhile by a request for
+        # another sender (the person's lock serialises everything else). Anything else is a bug
+        # and is raised: a text is never dropped as a "duplicate" it is not.
         if Message.objects.filter(provider_sid=sid).exists():
             return InboundResult(duplicate=True)
+        raise
+
+
+def _handle_inbound(
+    *, sid: str, address: str, body: str, num_media: int, media_urls: list[str] | None
+) -> InboundResult:
+    with transaction.atomic():
         person = _person_locked(address)
-        # Checked again under the person's lock: a concurrent duplicate waited for us.
+        # Under the person's lock: a concurrent delivery of the same text waited for us.
         if Message.objects.filter(provider_sid=sid).exists():
             return InboundResult(duplicate=True)
         inbound = Message(
@@ -98,13 +116,11 @@ def conversation_handle_inbound(
         if person.kind != Person.Kind.PHONE:
             # Short codes and non-numbers are automated senders: answering risks a loop.
             inbound.status = Message.Status.IGNORED
-            _save_inbound(inbound)
+            inbound.save()
             log.info("inbound from %s (%s) logged, not answered", mask(address), person.kind)
             return InboundResult(ignored=True)
         conv = _active_conversation(person)
         inbound.conversation = conv
-        if not _save_inbound(inbound):
-            return InboundResult(duplicate=True)
 
         content = content_load()
         t = engine.advance(
@@ -117,45 +133,56 @@ def conversation_handle_inbound(
             **_followup_context(conv),
         )
         inbound.analysis = describe(t.analysis) | {"flags": t.flags}
+        # Read (and screened for emergencies) above; over a limit or in a loop, held unapplied.
+        # The text is stored either way, in this transaction (one INSERT, once all is known).
+        held = inbound_limits.inbound_hold(
+            person=person, inbound=inbound, transition=t, state_before=conv.state, content=content
+        )
+        if held is not None:
+            return InboundResult(replies=held, ignored=True, conversation_id=conv.pk)
         if person.opted_out and not t.replies:
             inbound.status = Message.Status.IGNORED
         conv = _apply(person, conv, t, content.version)
         inbound.conversation = conv  # RESTART files its text under the new episode
-        inbound.save(update_fields=["analysis", "status", "conversation"])
+        inbound.save()
         if "unparsed" in t.flags:
             signals.text_not_understood.send(sender=Message, conversation=conv, message=inbound)
-        for reply in t.replies:
-            Message.objects.create(
+        analysis = inbound_limits.reply_analysis(t)
+        Message.objects.bulk_create(
+            Message(
                 person=person,
                 conversation=conv,
                 direction=Message.Direction.OUTBOUND,
                 address=address,
                 body=reply,
                 status=Message.Status.REPLIED,
+                analysis=analysis,
             )
+            for reply in t.replies
+        )
     if t.emergency:
         log.warning("EMERGENCY outcome for %s: %s", mask(address), ",".join(t.state.reasons))
     return InboundResult(replies=t.replies, emergency=t.emergency, conversation_id=conv.pk)
 
 
-def _save_inbound(inbound: Message) -> bool:
-    try:
-        with transaction.atomic():
-            inbound.save()
-        return True
-    except IntegrityError:
-        return False
-
-
 def _person_locked(address: str) -> Person:
-    try:
-        with transaction.atomic():
-            person, _ = Person.objects.get_or_create(
-                address=address, defaults=person_classify(address)
-            )
-    except IntegrityError:  # created by a concurrent request a moment ago
-        person = Person.objects.get(address=address)
-    return Person.objects.select_for_update().get(pk=person.pk)
+    while True:
+        # no_key: a person's texts still queue one at a time, but foreign-key checks of rows that
+        # point at the person (an alert being updated by the notifier) are not blocked.
+        locked = Person.objects.select_for_update(no_key=True).filter(address=address).first()
+        if locked is not None:
+            return locked
+        try:
+            with transaction.atomic():
+                person = Person.objects.create(address=address, **person_classify(address))
+                if privacy.is_suppressed(address):
+                    # An erased person texting again: never texted first (emergencies answered).
+                    person.opted_out_at = timezone.now()
+                    person.save(update_fields=["opted_out_at", "updated_at"])
+        except IntegrityError:  # created by a concurrent request a moment ago: lock that one
+            continue
+        # Ours since the INSERT (nobody else sees the row before commit).
+        return person
 
 
 def _active_conversation(person: Person) -> Conversation:
@@ -185,6 +212,7 @@ def _apply(
     person: Person, conv: Conversation, t: engine.Transition, content_version: int = 0
 ) -> Conversation:
     now = timezone.now()
+    before_language = person.language
     if t.language and t.language != person.language:
         person.language = t.language
     if t.action == "opt_out":
@@ -192,7 +220,9 @@ def _apply(
         checkins_cancel(person, "opted out")  # START will not bring them back
     elif t.action == "opt_in":
         person.opted_out_at = None
-    person.save()
+        privacy.suppression_remove(person.address)  # their own request
+    if person.language != before_language or t.action in ("opt_out", "opt_in"):
+        person.save(update_fields=["language", "opted_out_at", "updated_at"])
 
     if t.action in ("restart", "opt_in") and conv.status != Conversation.Status.ACTIVE:
         conv = Conversation.objects.create(person=person, language=person.language)
@@ -301,3 +331,62 @@ def message_record_status(sid: str, twilio_status: str, error_code: int | None) 
     if status in (Message.Status.UNDELIVERED, Message.Status.FAILED):
         log.warning("message to %s %s (error %s)", mask(message.address), status, error_code)
     return True
+
+
+# ---------------------------------------------------------------- staff resending a text
+
+
+class ResendRefused(Exception):
+    """The person must not be texted, or there is nothing to send again."""
+
+
+def person_text_refusal(person: Person) -> str | None:
+    """Why staff may not text this person (None: they may)."""
+    if person.erased_at is not None:
+        return "their data was erased"
+    if person.opted_out:
+        return "they opted out (STOP)"
+    if person.number_invalid_at is not None or person.kind != Person.Kind.PHONE:
+        return "their number cannot receive texts"
+    if person.simulated:
+        return "they are a simulator session, never texted"
+    return None
+
+
+def message_resend_last(*, person_id: int) -> Message:
+    """Send the person's last outbound text again (e.g. it was never delivered) and record it.
+
+    Checked under the person's row lock, so a STOP being handled at the same moment wins.
+    Returns the new outbound message: queued, or failed with the provider's error code.
+    """
+    with transaction.atomic():
+        person = Person.objects.select_for_update().get(pk=person_id)
+        refusal = person_text_refusal(person)
+        if refusal:
+            raise ResendRefused(f"Not sent: {refusal}.")
+        last = (
+            person.messages.filter(direction=Message.Direction.OUTBOUND)
+            .exclude(body="")
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if last is None:
+            raise ResendRefused("Not sent: nothing was ever sent to this person.")
+        message = Message(
+            person=person,
+            conversation=last.conversation,
+            direction=Message.Direction.OUTBOUND,
+            address=person.address,
+            body=last.body,
+            status=Message.Status.QUEUED,
+        )
+        try:
+            message.provider_sid = send_sms(person.phone or person.address, last.body)
+        except (SmsError, ImproperlyConfigured) as exc:
+            message.status = Message.Status.FAILED
+            message.error_code = getattr(exc, "code", None)
+            if isinstance(exc, SmsError) and (exc.opted_out or exc.invalid_number):
+                person_refused(person, opted_out=exc.opted_out)
+            log.warning("resend to %s failed: %s", mask(person.address), redact(str(exc)))
+        message.save()
+    return message

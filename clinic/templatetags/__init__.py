@@ -1,0 +1,1 @@
+"""Template tags for the clinic's admin pages."""
