@@ -14,6 +14,7 @@ as on a cache miss, so texts are still answered.
 from __future__ import annotations
 
 import logging
+import secrets
 
 from django.conf import settings
 from django.core.cache import cache
@@ -43,8 +44,14 @@ RULE_SYMPTOM.update(
 )
 
 
+def _fresh_version() -> int:
+    # A random start, so a version number is never reused after the cache was emptied (a
+    # process's own copy, below, would otherwise pass for the content of the new version).
+    return secrets.randbits(48)
+
+
 def content_version() -> int:
-    return cache.get_or_set(VERSION_KEY, 1, None)
+    return cache.get_or_set(VERSION_KEY, _fresh_version, None)
 
 
 def content_bump_version() -> None:
@@ -52,7 +59,7 @@ def content_bump_version() -> None:
         try:
             cache.incr(VERSION_KEY)
         except ValueError:
-            cache.set(VERSION_KEY, 2, None)
+            cache.set(VERSION_KEY, _fresh_version(), None)
     except RedisError as exc:
         # The edit itself is saved. A Redis that restarts comes back empty (nothing stale); one
         # that only dropped off the network serves its cached content until it expires.
@@ -64,9 +71,18 @@ def content_bump_version() -> None:
         )
 
 
+# This process's copy of the content of the version it last read: a text then costs one small
+# cache read (the version number) instead of fetching and unpickling the whole content.
+_local: dict[str, tuple[int, Content]] = {}
+
+
 def content_load() -> Content:
     try:
-        key = f"triage:content:{content_version()}"
+        version = content_version()
+        held = _local.get("content")
+        if held is not None and held[0] == version:
+            return held[1]
+        key = f"triage:content:{version}"
         content = cache.get(key)
     except RedisError as exc:
         log.warning("content cache unreachable (%s): reading content from the database", exc)
@@ -77,6 +93,7 @@ def content_load() -> Content:
             cache.set(key, content, CACHE_SECONDS)
         except RedisError:
             pass  # went away between the read and the write: the next text tries again
+    _local["content"] = (version, content)
     return content
 
 

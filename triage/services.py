@@ -87,9 +87,9 @@ def conversation_handle_inbound(
             sid=sid, address=address, body=body, num_media=num_media, media_urls=media_urls
         )
     except IntegrityError:
-        # The one conflict a text can meet is its MessageSid, stored meanwhile by a request for
-        # another sender (the person's lock serialises everything else). Anything else is a bug
-        # and is raised: a text is never dropped as a "duplicate" it is not.
+        # The one conflict a text can meet is its MessageSid, already stored (a repeated
+        # delivery; the person's lock serialises everything else). Anything else is a bug and
+        # is raised: a text is never dropped as a "duplicate" it is not.
         if Message.objects.filter(provider_sid=sid).exists():
             return InboundResult(duplicate=True)
         raise
@@ -99,10 +99,9 @@ def _handle_inbound(
     *, sid: str, address: str, body: str, num_media: int, media_urls: list[str] | None
 ) -> InboundResult:
     with transaction.atomic():
+        # A text Twilio delivers twice is refused by the MessageSid's unique constraint when it
+        # is stored, at the end: everything done for it meanwhile rolls back with it.
         person = _person_locked(address)
-        # Under the person's lock: a concurrent delivery of the same text waited for us.
-        if Message.objects.filter(provider_sid=sid).exists():
-            return InboundResult(duplicate=True)
         inbound = Message(
             person=person,
             direction=Message.Direction.INBOUND,

@@ -1,0 +1,160 @@
+"""A dispatcher SIGKILLed part way through a pass: every check-in still goes out, once on record.
+
+Each trial seeds PEOPLE due check-ins, runs the real `send_due_checkins` command in its own
+process against PostgreSQL and a fake Twilio that records every POST, and kills it with SIGKILL
+at a random point (seeded, reported): a random short delay after its K-th send arrived, K
+random. The kill lands anywhere: mid-request, between sends, in a commit, in the next claim.
+(Each trial's process starts during the previous trial and waits for a go, so the kill lands in
+the pass, not in the interpreter's start-up.) The claims it held are left as a dead worker
+leaves them; their lease running out is simulated by moving send_after back (the claim query
+reads only status and send_after). A fresh dispatcher then finishes the work.
+
+Duplicates are possible by design (docs/reliability.md): texts sent after the dead worker's
+last commit went out but were never recorded, so they go again. The test proves they are
+exactly that tail of its sends, at most one chunk, and counts them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import time
+from collections import Counter
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from reminders.dispatch import dispatch_due
+from reminders.models import Checkin
+from tests.faults.rows import due_checkins
+from tests.faults.scripted_twilio import ScriptedTwilio, point_settings_at, sids_by_number
+from tests.faults.support import (
+    Interrupted,
+    database_url,
+    dispatcher_connections,
+    dispatcher_env,
+    go,
+    kill,
+    report,
+    seeded_random,
+    wait_for,
+    warm_dispatcher,
+)
+from triage.models import Message, Person
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="needs PostgreSQL (a dispatcher process shares the database); set DATABASE_URL",
+    ),
+]
+
+TRIALS = int(os.environ.get("FAULTS_KILL_TRIALS", "20"))
+PEOPLE = 200
+BATCH = 50  # rows per claim; with no rate limit a chunk is at most this (and ~1 s of sending)
+SEND_DELAY = 0.002  # the fake's answer time, so a pass takes most of a second
+EXTRA_DELAY = 0.03  # longest wait after the K-th send before the kill
+
+
+def test_it_sends_every_checkin_once_on_record_after_a_worker_is_killed(settings: Any) -> None:
+    rng, seed = seeded_random("killed dispatcher")
+    settings.CHECKIN_MAX_PER_SECOND = 0
+    totals: Counter[str] = Counter()
+    per_trial: list[int] = []
+    with ScriptedTwilio(delay=SEND_DELAY) as first, ScriptedTwilio() as finisher:
+        env = dispatcher_env(
+            database_url=database_url(connection.settings_dict),
+            twilio_url=first.url,
+            CHECKIN_BATCH_SIZE=str(BATCH),
+            CHECKIN_LEASE_SECONDS="10",
+        )
+        point_settings_at(settings, finisher)
+        process = warm_dispatcher(env)
+        try:
+            for trial in range(TRIALS):
+                nth, delay = rng.randint(1, PEOPLE), rng.uniform(0, EXTRA_DELAY)
+                context = f"trial {trial}, kill {delay:.3f} s after send {nth}, FAULTS_SEED={seed}"
+                outcome, held, finished_first = run_trial(
+                    trial, process, first, finisher, nth=nth, delay=delay
+                )
+                process = warm_dispatcher(env)  # the next trial's, starting meanwhile
+                outcome.check(chunk_limit=BATCH, context=context)
+                if finished_first:
+                    totals["finished before the kill"] += 1
+                elif not outcome.committed:
+                    totals["killed before its first commit"] += 1
+                else:
+                    totals["killed after some commits"] += 1
+                totals["trials with claims left"] += bool(held)
+                totals["duplicates"] += outcome.duplicates
+                totals["texts"] += len(outcome.due)
+                per_trial.append(outcome.duplicates)
+                Person.objects.all().delete()  # the next trial starts from empty tables
+                first.forget()
+                finisher.forget()
+        finally:
+            kill(process)
+
+    report(
+        f"killed dispatcher: {TRIALS} trials x {PEOPLE} check-ins, batch {BATCH}; "
+        + ", ".join(f"{k}={v}" for k, v in totals.items())
+        + f"; duplicates per trial {per_trial} (max {max(per_trial)})"
+    )
+    assert totals["texts"] == TRIALS * PEOPLE
+
+
+def run_trial(
+    trial: int,
+    process: subprocess.Popen[str],
+    first: ScriptedTwilio,
+    finisher: ScriptedTwilio,
+    *,
+    nth: int,
+    delay: float,
+) -> tuple[Interrupted, int, bool]:
+    """Seed, run the pass, kill it after send `nth` (+ `delay`), expire its leases, finish."""
+    rows = due_checkins(PEOPLE, prefix=trial)
+    reached = first.when_requests(nth)
+    go(process)
+    wait_for(
+        lambda: reached.wait(0.002) or process.poll() is not None,
+        seconds=60,
+        what=f"the dispatcher's send {nth}",
+    )
+    time.sleep(delay)
+    finished_first = process.poll() is not None
+    output = kill(process)
+    assert first.requests, f"the dispatcher sent nothing: {output}"
+    wait_for(lambda: dispatcher_connections() == 0, seconds=60, what="the dead worker's connection")
+
+    committed = set(
+        Checkin.objects.filter(status=Checkin.Status.SENT).values_list("person__phone", flat=True)
+    )
+    claimed = Checkin.objects.filter(status=Checkin.Status.SENDING)
+    held = claimed.count()
+    # The dead worker's lease runs out.
+    claimed.update(send_after=timezone.now() - dt.timedelta(seconds=1))
+    dispatch_due()
+    outcome = Interrupted(
+        due={row.person.phone for row in rows},
+        first=first.numbers(),
+        committed=committed,
+        finisher=finisher.numbers(),
+        final={
+            phone: (status, sid)
+            for phone, status, sid in Checkin.objects.values_list(
+                "person__phone", "status", "provider_sid"
+            )
+        },
+        outbound=Counter(
+            Message.objects.filter(direction=Message.Direction.OUTBOUND).values_list(
+                "person__phone", flat=True
+            )
+        ),
+        sids=sids_by_number(first, finisher),
+    )
+    return outcome, held, finished_first
