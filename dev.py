@@ -6,6 +6,7 @@
     python3 dev.py test [pytest args]   run the test suite
     python3 dev.py chat +15551230000    text the service from the terminal
     python3 dev.py manage <command>     any manage.py command, e.g. createsuperuser
+    python3 dev.py bench [--quick]      every benchmark, figures to docs/benchmarks.md
 
 Each command first creates .venv and installs the project into it, re-installing
 only when pyproject.toml changed since the last install.
@@ -39,6 +40,7 @@ commands:
   test [pytest args]    run the tests (exit status is pytest's)
   chat PHONE            chat with the service in the terminal, e.g. chat +15551230000
   manage ARGS           run any manage.py command, e.g. manage createsuperuser
+  bench [--quick]       run every benchmark and write docs/benchmarks.md (needs Postgres)
 """
 
 
@@ -243,7 +245,39 @@ def cmd_manage(args: Sequence[str]) -> int:
     return manage(args, dev_environment())
 
 
-COMMANDS = {"run": cmd_run, "test": cmd_test, "chat": cmd_chat, "manage": cmd_manage}
+# Each benchmark drops and re-creates its own database (the name must contain "bench").
+BENCHMARKS = (
+    ("benchmarks.webhook", "backcheck_webhook_bench"),
+    ("benchmarks.dispatch", "backcheck_bench"),
+    ("benchmarks.dispatch_scale", "backcheck_scale_bench"),
+    ("benchmarks.ratelimit", "backcheck_rate_bench"),
+)
+
+
+def cmd_bench(args: Sequence[str]) -> int:
+    """Every benchmark in turn, writing docs/benchmarks.md (benchmarks/README.md); about 20
+    minutes. Needs PostgreSQL (BENCH_POSTGRES, default postgres://postgres@127.0.0.1:5432) and
+    Redis on localhost; extra arguments (e.g. --quick) go to the scale and rate benchmarks."""
+    server = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+    for module, database in BENCHMARKS:
+        say(f"{module} ...")
+        env = {**os.environ, "DATABASE_URL": f"{server}/{database}"}
+        scaled = module in ("benchmarks.dispatch_scale", "benchmarks.ratelimit")
+        extra = list(args) if scaled else []
+        status = run_python(["-m", module, *extra], env=env)
+        if status != 0:
+            say(f"{module} failed (exit status {status})")
+            return status
+    return 0
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "test": cmd_test,
+    "chat": cmd_chat,
+    "manage": cmd_manage,
+    "bench": cmd_bench,
+}
 
 
 def main(argv: Sequence[str]) -> int:

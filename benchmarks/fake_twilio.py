@@ -7,13 +7,19 @@ resource as cheaply as possible, in its own process (so it never competes with t
 measured for the GIL), on one asyncio event loop with a hand-rolled HTTP/1.1 keep-alive parser.
 
     python -m benchmarks.fake_twilio --account-sid AC... --auth-token t [--latency-ms 0]
+        [--record-times]
     # prints "listening http://127.0.0.1:PORT" once ready
 
 --latency-ms delays each Messages answer (without using CPU), to stand in for the real API's
 round trip when asking how a latency-bound dispatcher behaves.
 
+--record-times notes the arrival time (time.time(), when the request has been read) of every
+Messages request, for the rate-limit benchmark (benchmarks/ratelimit.py).
+
 Besides the Messages endpoint:
     GET  /_stats   {"created": n, "distinct_to": n, "duplicates": n, "rejected": n, "cpu": s}
+    GET  /_times   [t, ...] arrival times of Messages requests since the last reset
+                   (empty without --record-times)
     POST /_reset   zero the counters (message sids stay unique for the process's lifetime)
 
 `FakeTwilioProcess` starts and stops it from Python and reads the stats.
@@ -29,6 +35,7 @@ import os
 import resource
 import subprocess
 import sys
+import time
 import urllib.request
 from collections import Counter
 from urllib.parse import parse_qs
@@ -39,8 +46,12 @@ _HEADER_END = b"\r\n\r\n"
 
 
 class _State:
-    def __init__(self, account_sid: str, auth_token: str, latency: float = 0.0) -> None:
+    def __init__(
+        self, account_sid: str, auth_token: str, latency: float = 0.0, record_times: bool = False
+    ) -> None:
         self.account_sid = account_sid
+        self.record_times = record_times
+        self.times: list[float] = []
         self.latency = latency  # seconds before each Messages answer (0: at once)
         self.path = f"/2010-04-01/Accounts/{account_sid}/Messages.json".encode()
         credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
@@ -63,6 +74,7 @@ class _State:
 
     def reset(self) -> None:
         self.to_counts.clear()
+        self.times.clear()
         self.created = 0
         self.rejected = 0
 
@@ -142,6 +154,8 @@ class _Protocol(asyncio.Protocol):
     def handle(self, method: bytes, path: bytes, authorization: bytes, body: bytes) -> bytes:
         state = self.state
         if method == b"POST" and path == state.path:
+            if state.record_times:
+                state.times.append(time.time())
             if authorization != state.authorization:
                 state.rejected += 1
                 return _error(401, "Unauthorized", 20003, "Authenticate")
@@ -152,6 +166,8 @@ class _Protocol(asyncio.Protocol):
             return _response("201 Created", state.message(form))
         if method == b"GET" and path == b"/_stats":
             return _response("200 OK", json.dumps(state.stats()).encode())
+        if method == b"GET" and path == b"/_times":
+            return _response("200 OK", json.dumps(state.times).encode())
         if method == b"POST" and path == b"/_reset":
             state.reset()
             return _response("200 OK", b"{}")
@@ -176,8 +192,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--latency-ms", type=float, default=0.0, help="delay before each Messages answer"
     )
+    parser.add_argument(
+        "--record-times", action="store_true", help="note each Messages request's arrival time"
+    )
     args = parser.parse_args(argv)
-    state = _State(args.account_sid, args.auth_token, args.latency_ms / 1000)
+    state = _State(args.account_sid, args.auth_token, args.latency_ms / 1000, args.record_times)
     try:
         asyncio.run(_serve(state, args.port))
     except KeyboardInterrupt:
@@ -187,10 +206,18 @@ def main(argv: list[str] | None = None) -> None:
 class FakeTwilioProcess:
     """Runs the fake in a child process: `with FakeTwilioProcess(sid, token) as fake: fake.url`."""
 
-    def __init__(self, account_sid: str, auth_token: str, latency_ms: float = 0.0) -> None:
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        latency_ms: float = 0.0,
+        *,
+        record_times: bool = False,
+    ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.latency_ms = latency_ms
+        self.record_times = record_times
         self.url = ""
         self._process: subprocess.Popen[str] | None = None
 
@@ -206,6 +233,7 @@ class FakeTwilioProcess:
                 self.auth_token,
                 "--latency-ms",
                 str(self.latency_ms),
+                *(["--record-times"] if self.record_times else []),
             ],
             stdout=subprocess.PIPE,
             text=True,
@@ -235,6 +263,10 @@ class FakeTwilioProcess:
 
     def stats(self) -> dict[str, float]:
         with urllib.request.urlopen(self.url + "/_stats", timeout=10) as response:
+            return json.loads(response.read())
+
+    def times(self) -> list[float]:
+        with urllib.request.urlopen(self.url + "/_times", timeout=30) as response:
             return json.loads(response.read())
 
     def reset(self) -> None:

@@ -6,9 +6,9 @@
 A gunicorn server (sync workers, as in docker-compose.yml) runs the project against PostgreSQL
 (and Redis for the cache, as in production). An asyncio client plays `--senders` people at a
 time texting concurrently: each sender walks its own people through a whole routine
-conversation, one text after the previous reply, so every request is a real person
-mid-conversation with a real Twilio signature (computed before timing starts). The same load
-goes to three URLs of the same server, in turn, `--rounds` times:
+conversation (ROUTINE_EN of tests/scripts.py), one text after the previous reply, so every
+request is a real person mid-conversation with a real Twilio signature (computed before timing
+starts). The same load goes to three URLs of the same server, in turn, `--rounds` times:
 
 1. /bench/signature/: signature check and fixed TwiML (no database) - the HTTP ceiling;
 2. /bench/insert/: that plus one committed INSERT of the text - the least a webhook that never
@@ -33,11 +33,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from benchmarks.dispatch import ROOT, database_name, recreate_database
+from tests.scripts import ROUTINE_EN, inbound_form
 
 DOCS = ROOT / "docs" / "benchmarks.md"
 BEGIN_MARK = "<!-- webhook:begin (written by benchmarks/webhook.py) -->"
@@ -47,17 +47,6 @@ ACCOUNT_SID = "AC" + "be7c4" * 6 + "00"
 TO_NUMBER = "+15005550006"
 PYTHON = sys.executable
 
-# A strain after lifting, easing, no warning signs: a routine outcome after seven texts
-# (the same script as tests/scripts.ROUTINE_EN).
-SCRIPT = [
-    "my upper back hurts after lifting a box",
-    "no",
-    "no",
-    "none",
-    "3 better",
-    "3 days, lifting, 30",
-    "none",
-]
 URLS = {
     "signature only": "/bench/signature/",
     "signature + INSERT": "/bench/insert/",
@@ -147,19 +136,7 @@ class Run:
 def signed_request(port: int, path: str, number: str, body: str) -> bytes:
     from twilio.request_validator import RequestValidator
 
-    sid = "SM" + uuid.uuid4().hex
-    params = {
-        "MessageSid": sid,
-        "SmsMessageSid": sid,
-        "SmsSid": sid,
-        "AccountSid": ACCOUNT_SID,
-        "From": number,
-        "To": TO_NUMBER,
-        "Body": body,
-        "NumMedia": "0",
-        "NumSegments": "1",
-        "ApiVersion": "2010-04-01",
-    }
+    params = inbound_form(number, body, account_sid=ACCOUNT_SID, to=TO_NUMBER)
     url = f"http://127.0.0.1:{port}{path}"
     signature = RequestValidator(AUTH_TOKEN).compute_signature(url, params)
     data = urlencode(params).encode()
@@ -181,7 +158,7 @@ def build_load(
         persons = []
         for p in range(people):
             number = f"+1{prefix}{s:02d}{p:04d}"  # a 10-digit US number
-            persons.append([signed_request(port, path, number, text) for text in SCRIPT])
+            persons.append([signed_request(port, path, number, text) for text in ROUTINE_EN])
         load.append(persons)
     return load
 
@@ -295,10 +272,8 @@ def queries_per_text() -> list[int]:
     client = Client()
     counts = []
     number = "+12125550199"
-    for text in SCRIPT:
-        sid = "SM" + uuid.uuid4().hex
-        params = {"MessageSid": sid, "AccountSid": ACCOUNT_SID, "From": number, "To": TO_NUMBER,
-                  "Body": text, "NumMedia": "0"}  # fmt: skip
+    for text in ROUTINE_EN:
+        params = inbound_form(number, text, account_sid=ACCOUNT_SID, to=TO_NUMBER)
         url = settings.TWILIO_WEBHOOK_BASE_URL + "/twilio/inbound/"
         signature = RequestValidator(AUTH_TOKEN).compute_signature(url, params)
         with CaptureQueriesContext(connection) as ctx:
@@ -332,8 +307,8 @@ def report(runs: list[Run], args, info: dict[str, str], queries: list[int], prob
         f"{'Redis' if args.redis_url != 'none' else 'local memory'}",
         f"- Code: {info['code']}",
         f"- Command: `{info['command']}`",
-        f"- Load: {args.senders} concurrent senders x {args.people} people x {len(SCRIPT)} "
-        f"texts = {args.senders * args.people * len(SCRIPT)} requests per URL per round, "
+        f"- Load: {args.senders} concurrent senders x {args.people} people x {len(ROUTINE_EN)} "
+        f"texts = {args.senders * args.people * len(ROUTINE_EN)} requests per URL per round, "
         f"{args.rounds} rounds, URLs in turn; client and server share the machine",
         "",
         "| URL | round | requests/s | p50 ms | p99 ms | errors | x INSERT baseline |",
@@ -445,8 +420,8 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         stop_server(server)
 
-    warm_texts = 4 * 2 * len(SCRIPT)
-    per_round = args.senders * args.people * len(SCRIPT)
+    warm_texts = 4 * 2 * len(ROUTINE_EN)
+    per_round = args.senders * args.people * len(ROUTINE_EN)
     problems = verify(
         warm_texts + per_round * args.rounds, 8 + args.senders * args.people * args.rounds
     )

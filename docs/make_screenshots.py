@@ -25,15 +25,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 USERNAME, PASSWORD = "admin", "screenshots-only-pw"
 VIEWPORT = {"width": 1280, "height": 860}
 MAX_HEIGHT = 2000  # long lists are cut here: the top of a page is what the docs show
@@ -47,24 +38,6 @@ EMERGENCY_UK = "+447700900105"
 SPANISH_MIAMI = "+13055550106"
 UNCLEAR_NY = "+12125550107"
 
-ROUTINE = [
-    "my upper back hurts after lifting boxes",
-    "no",
-    "no",
-    "none",
-    "3 better",
-    "3 days, lifting, 30",
-    "none",
-]
-SOON = [
-    "hurt my upper back lifting at the gym about 7 weeks ago",
-    "no",
-    "no",
-    "none",
-    "4 better",
-    "35",
-]
-URGENT = ["upper back hurts since friday", "no", "nope", "b"]
 SPANISH = ["me duele la espalda alta", "no", "no", "nada", "2 mejor", "3 dias, dormi mal, 25"]
 UNCLEAR = ["my upper back hurts", "the blue one", "maybe tuesday"]
 
@@ -107,13 +80,14 @@ def seed(now: dt.datetime) -> dict[str, int]:
 
     from reminders.dispatch import dispatch_due
     from reminders.models import SendingWindow
+    from tests.scripts import ROUTINE_EN, SOON_7_WEEKS_EN, URGENT_FEVER_EN
     from triage.models import ContentMessage, Person
 
     user = get_user_model().objects.create_superuser(USERNAME, "admin@example.org", PASSWORD)
     people = [
-        (ROUTINE_NY, ROUTINE, dt.timedelta(days=16)),
-        (SOON_CHICAGO, SOON, dt.timedelta(days=12)),
-        (URGENT_LA, URGENT, dt.timedelta(days=9)),
+        (ROUTINE_NY, ROUTINE_EN, dt.timedelta(days=16)),
+        (SOON_CHICAGO, SOON_7_WEEKS_EN, dt.timedelta(days=12)),
+        (URGENT_LA, URGENT_FEVER_EN, dt.timedelta(days=9)),
         (EMERGENCY_NY, ["my legs r numb and tingly since this morning"], dt.timedelta(days=3)),
         (EMERGENCY_UK, ["i cant feel my legs and my upper back is agony"], dt.timedelta(days=1)),
         (SPANISH_MIAMI, SPANISH, dt.timedelta(hours=5)),
@@ -198,12 +172,13 @@ def shoot(base: str, pages: list[tuple[str, str | Exception]]) -> list[str]:
     """Log in, save each page and the simulator mid-conversation; return what failed."""
     from playwright.sync_api import sync_playwright
 
+    from tests.browser import chromium
+    from tests.scripts import ROUTINE_EN
+
     failed: list[str] = []
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
+        browser = chromium.launch(playwright)
         page = browser.new_page(viewport=VIEWPORT)
         page.set_default_timeout(15_000)
         page.goto(f"{base}/admin/login/")
@@ -229,7 +204,7 @@ def shoot(base: str, pages: list[tuple[str, str | Exception]]) -> list[str]:
             response = page.goto(f"{base}/simulator/")
             if not response or response.status != 200:
                 raise RuntimeError(f"/simulator/ answered {response.status if response else 0}")
-            for body in ROUTINE[:4]:
+            for body in ROUTINE_EN[:4]:
                 sent = page.locator(".sim-in").count()
                 page.fill("#sim-text", body)
                 page.press("#sim-text", "Enter")
@@ -243,10 +218,13 @@ def shoot(base: str, pages: list[tuple[str, str | Exception]]) -> list[str]:
 
 
 def main() -> int:
-    if not os.access(CHROMIUM, os.X_OK):
-        print(f"{CHROMIUM} not found (apt-get install chromium); browsers are never downloaded")
-        return 2
     sys.path.insert(0, str(ROOT))
+    from tests.browser import chromium
+
+    reason = chromium.missing_reason()
+    if reason:
+        print(reason)
+        return 2
     with tempfile.TemporaryDirectory(prefix="backcheck-screenshots-") as tmp:
         environment(Path(tmp))
         import django

@@ -168,6 +168,20 @@ def fake_twilio(settings: Any) -> Iterator[FakeTwilio]:
         yield fake
 
 
+@pytest.fixture
+def signed_webhook(settings: Any) -> str:
+    """Twilio's webhooks checked as in production: a signature over the URL the request came to.
+
+    Returns the token to sign with: the fake Twilio account's, as Twilio signs with the account's
+    auth token (so it agrees with `fake_twilio` in a test that uses both). A module opts in with
+    `pytestmark = pytest.mark.usefixtures("signed_webhook")`.
+    """
+    settings.TWILIO_AUTH_TOKEN = FAKE_AUTH_TOKEN
+    settings.TWILIO_VALIDATE_SIGNATURE = True
+    settings.TWILIO_WEBHOOK_BASE_URL = None
+    return FAKE_AUTH_TOKEN
+
+
 # Services ------------------------------------------------------------------------
 
 

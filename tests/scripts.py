@@ -22,22 +22,34 @@ ROUTINE_EN = [
     "3 days, lifting, 30",
     "none",
 ]
+# Pain for seven weeks, no warning signs: SOON (S01), with check-ins at 1 and 6 weeks.
+SOON_7_WEEKS_EN = [
+    "hurt my upper back lifting at the gym about 7 weeks ago",
+    "no",
+    "no",
+    "none",
+    "4 better",
+    "35",
+]
+# A fever at the warning signs: URGENT (U03), with check-ins at 2 days and 6 weeks.
+URGENT_FEVER_EN = ["upper back hurts since friday", "no", "nope", "b"]
 
 
 INBOUND_URL = "http://testserver/twilio/inbound/"
 
 
-def text_signed(client: Client, from_: str, body: str, *, token: str, **extra: str) -> list[str]:
-    """POST one inbound SMS to /twilio/inbound/ as Twilio does (its fields, signed with `token`);
-    return the bodies of the <Message> replies the patient gets."""
+def inbound_form(
+    from_: str, body: str, *, account_sid: str = FAKE_ACCOUNT_SID, to: str = FAKE_FROM_NUMBER
+) -> dict[str, str]:
+    """The form Twilio posts to the inbound webhook for one SMS, under a new MessageSid."""
     sid = "SM" + uuid.uuid4().hex
-    params = {
+    return {
         "MessageSid": sid,
         "SmsMessageSid": sid,
         "SmsSid": sid,
-        "AccountSid": FAKE_ACCOUNT_SID,
+        "AccountSid": account_sid,
         "From": from_,
-        "To": FAKE_FROM_NUMBER,
+        "To": to,
         "Body": body,
         "NumMedia": "0",
         "NumSegments": "1",
@@ -45,8 +57,13 @@ def text_signed(client: Client, from_: str, body: str, *, token: str, **extra: s
         "ApiVersion": "2010-04-01",
         "FromCountry": "GB" if from_.startswith("+44") else "US",
         "ToCountry": "US",
-        **extra,
     }
+
+
+def text_signed(client: Client, from_: str, body: str, *, token: str, **extra: str) -> list[str]:
+    """POST one inbound SMS to /twilio/inbound/ as Twilio does (its fields, signed with `token`);
+    return the bodies of the <Message> replies the patient gets."""
+    params = {**inbound_form(from_, body), **extra}
     response = client.post(
         "/twilio/inbound/",
         urlencode(params),

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
 from reminders.defaults import PLAN
+from tests.conftest import FAKE_AUTH_TOKEN
 from triage.conversation import Checkin, Person, State, advance
 from triage.models import Message
 from triage.models import Person as PersonRow
@@ -42,7 +43,6 @@ from triage.understanding import (
     parse_yes_no,
 )
 
-AUTH_TOKEN = "fuzz-test-auth-token"
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 INBOUND_PATH = "/twilio/inbound/"
 STATUS_PATH = "/twilio/status/"
@@ -182,13 +182,6 @@ def test_conversation_always_answers(
 # ---------------------------------------------------------------- (c) webhooks
 
 
-@pytest.fixture
-def signed_webhooks(settings: Any) -> None:
-    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
-    settings.TWILIO_VALIDATE_SIGNATURE = True
-    settings.TWILIO_WEBHOOK_BASE_URL = None
-
-
 def _sid() -> st.SearchStrategy[str]:
     valid = st.builds(lambda u: "SM" + u.hex, st.uuids())
     near = st.builds(
@@ -296,7 +289,7 @@ def post_signed(client: Client, path: str, body: str, mode: int) -> Any:
         if mode == 9:
             params = params.copy()
             params["Body"] = (params.get("Body") or "") + "!"
-        headers["HTTP_X_TWILIO_SIGNATURE"] = RequestValidator(AUTH_TOKEN).compute_signature(
+        headers["HTTP_X_TWILIO_SIGNATURE"] = RequestValidator(FAKE_AUTH_TOKEN).compute_signature(
             BASE_URL + path, params
         )
     with transaction.atomic():
@@ -309,7 +302,7 @@ def post_signed(client: Client, path: str, body: str, mode: int) -> Any:
 
 @pytest.mark.django_db
 @given(body=inbound_forms(), mode=st.integers(min_value=0, max_value=9))
-def test_inbound_webhook_never_fails(signed_webhooks: None, body: str, mode: int) -> None:
+def test_inbound_webhook_never_fails(signed_webhook: str, body: str, mode: int) -> None:
     response = post_signed(Client(), INBOUND_PATH, body, mode)
     event(f"HTTP {response.status_code}")  # pytest --hypothesis-show-statistics
     assert response.status_code in (200, 400, 403), (response.status_code, response.content)
@@ -384,7 +377,7 @@ def status_forms(draw: st.DrawFn, known_sid: str) -> str:
 @settings(max_examples=max(50, settings().max_examples // 5))  # 2,000 under CI
 @given(data=st.data(), mode=st.integers(min_value=0, max_value=9))
 def test_status_callback_never_fails(
-    signed_webhooks: None, sent_message: Message, data: st.DataObject, mode: int
+    signed_webhook: str, sent_message: Message, data: st.DataObject, mode: int
 ) -> None:
     body = data.draw(status_forms(sent_message.provider_sid))
     response = post_signed(Client(), STATUS_PATH, body, mode)
@@ -394,7 +387,7 @@ def test_status_callback_never_fails(
         assert response.status_code == 403
 
 
-def test_a_form_the_fuzzer_signs_is_accepted(client: Client, signed_webhooks: None, db) -> None:
+def test_a_form_the_fuzzer_signs_is_accepted(client: Client, signed_webhook: str, db) -> None:
     """The fuzz posts are signed the way the view checks them: a plain text gets its answer."""
     sid = "SM" + uuid.uuid4().hex
     body = urlencode({"MessageSid": sid, "From": "+15551230001", "Body": "my back hurts"})

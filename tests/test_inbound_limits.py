@@ -15,13 +15,13 @@ import pytest
 import time_machine
 from django.test import Client
 
+from tests.conftest import FAKE_AUTH_TOKEN
 from tests.scripts import ROUTINE_EN, text_signed
 from triage import defaults
 from triage.models import Conversation, Message, Person
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signed_webhook")]
 
-AUTH_TOKEN = "inbound-limits-test-auth-token"
 NOTICE = defaults.MESSAGES["sys.inbound_limit"]["en"]
 NOTICE_UK = defaults.MESSAGES["sys.inbound_limit_gb"]["en"]
 EMERGENCY = defaults.MESSAGES["outcome.emergency"]["en"]
@@ -31,9 +31,6 @@ _numbers = itertools.count(300)
 
 @pytest.fixture(autouse=True)
 def _limits(settings: Any) -> None:
-    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
-    settings.TWILIO_VALIDATE_SIGNATURE = True
-    settings.TWILIO_WEBHOOK_BASE_URL = None
     settings.INBOUND_MAX_TEXTS = 20
     settings.INBOUND_WINDOW_SECONDS = 600
     settings.INBOUND_LOOP_REPEATS = 3
@@ -47,7 +44,7 @@ def clock() -> Any:
 
 
 def text(client: Client, from_: str, body: str) -> list[str]:
-    return text_signed(client, from_, body, token=AUTH_TOKEN)
+    return text_signed(client, from_, body, token=FAKE_AUTH_TOKEN)
 
 
 def a_us_number() -> str:

@@ -135,11 +135,8 @@ def test_it_keeps_two_people_texting_at_once_apart() -> None:
 
 
 def test_it_answers_once_when_twilio_delivers_the_same_webhook_eight_times_at_once(
-    settings: Any,
+    signed_webhook: str,
 ) -> None:
-    settings.TWILIO_AUTH_TOKEN = "concurrency-test-token"
-    settings.TWILIO_VALIDATE_SIGNATURE = True
-    settings.TWILIO_WEBHOOK_BASE_URL = None
     sid = new_sid()
     params = {
         "MessageSid": sid,
@@ -153,7 +150,7 @@ def test_it_answers_once_when_twilio_delivers_the_same_webhook_eight_times_at_on
         "SmsStatus": "received",
         "ApiVersion": "2010-04-01",
     }
-    signature = RequestValidator("concurrency-test-token").compute_signature(
+    signature = RequestValidator(signed_webhook).compute_signature(
         "http://testserver/twilio/inbound/", params
     )
     responses: list[Any] = []

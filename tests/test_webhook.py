@@ -15,24 +15,17 @@ import pytest
 from django.test import Client
 from twilio.request_validator import RequestValidator
 
+from tests.conftest import FAKE_AUTH_TOKEN
 from triage.models import Conversation, Message, Person
 from triage.sms import locmem
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signed_webhook")]
 
-AUTH_TOKEN = "webhook-test-auth-token"
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 OUR_NUMBER = "+15005550006"
 PATIENT = "+15551230001"
 PATH = "/twilio/inbound/"
 URL = "http://testserver" + PATH
-
-
-@pytest.fixture(autouse=True)
-def _signed_webhook(settings: Any) -> None:
-    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
-    settings.TWILIO_VALIDATE_SIGNATURE = True
-    settings.TWILIO_WEBHOOK_BASE_URL = None
 
 
 def new_sid() -> str:
@@ -67,7 +60,7 @@ def twilio_params(body: str = "my upper back hurts", from_: str = PATIENT, **ext
     return params
 
 
-def sign(params: dict, url: str = URL, token: str = AUTH_TOKEN) -> str:
+def sign(params: dict, url: str = URL, token: str = FAKE_AUTH_TOKEN) -> str:
     return RequestValidator(token).compute_signature(url, params)
 
 

@@ -12,27 +12,20 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from tests.conftest import FAKE_AUTH_TOKEN
 from tests.scripts import ROUTINE_EN, text_signed
 from triage.models import Conversation, Message, Person
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signed_webhook")]
 
-AUTH_TOKEN = "conversation-test-auth-token"
 US = "+15551230001"
 UK = "+447400123456"  # a valid GB mobile
 _numbers = itertools.count(100)
 
 
-@pytest.fixture(autouse=True)
-def _signed_webhook(settings: Any) -> None:
-    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
-    settings.TWILIO_VALIDATE_SIGNATURE = True
-    settings.TWILIO_WEBHOOK_BASE_URL = None
-
-
 def text(client: Client, from_: str, body: str) -> list[str]:
     """Send one signed inbound SMS; return the replies the patient gets."""
-    return text_signed(client, from_, body, token=AUTH_TOKEN)
+    return text_signed(client, from_, body, token=FAKE_AUTH_TOKEN)
 
 
 def chat(client: Client, from_: str, bodies: list[str]) -> list[list[str]]:

@@ -17,21 +17,14 @@ import pytest
 from django.test import Client
 from twilio.request_validator import RequestValidator
 
+from tests.conftest import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN
+from tests.scripts import inbound_form
 from triage.models import Message, Person
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signed_webhook")]
 
-AUTH_TOKEN = "refusals-test-auth-token"
-ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 INBOUND, STATUS = "/twilio/inbound/", "/twilio/status/"
 PATIENT = "+15551230042"
-
-
-@pytest.fixture(autouse=True)
-def _signed_webhooks(settings: Any) -> None:
-    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
-    settings.TWILIO_VALIDATE_SIGNATURE = True
-    settings.TWILIO_WEBHOOK_BASE_URL = None
 
 
 @pytest.fixture
@@ -56,29 +49,15 @@ def status_form(sid: str) -> dict[str, str]:
         "MessageStatus": "failed",
         "SmsStatus": "failed",
         "ErrorCode": "21610",
-        "AccountSid": ACCOUNT_SID,
+        "AccountSid": FAKE_ACCOUNT_SID,
         "From": "+15005550006",
         "To": PATIENT,
         "ApiVersion": "2010-04-01",
     }
 
 
-def inbound_form(body: str = "my upper back hurts") -> dict[str, str]:
-    sid = "SM" + uuid.uuid4().hex
-    return {
-        "MessageSid": sid,
-        "SmsSid": sid,
-        "AccountSid": ACCOUNT_SID,
-        "From": PATIENT,
-        "To": "+15005550006",
-        "Body": body,
-        "NumMedia": "0",
-        "ApiVersion": "2010-04-01",
-    }
-
-
 def post(path: str, params: dict[str, str], signed_for: str, **headers: Any) -> Any:
-    signature = RequestValidator(AUTH_TOKEN).compute_signature(signed_for, params)
+    signature = RequestValidator(FAKE_AUTH_TOKEN).compute_signature(signed_for, params)
     return Client().post(
         path,
         urlencode(params),
@@ -116,7 +95,9 @@ def test_it_refuses_a_status_callback_signed_for_the_inbound_webhook(sent: Messa
 
 
 def test_it_refuses_a_text_signed_for_the_status_webhook() -> None:
-    response = post(INBOUND, inbound_form(), "http://testserver" + STATUS)
+    response = post(
+        INBOUND, inbound_form(PATIENT, "my upper back hurts"), "http://testserver" + STATUS
+    )
 
     assert response.status_code == 403
     assert inbound_count() == 0
@@ -152,7 +133,9 @@ def test_it_refuses_status_callbacks_when_no_auth_token_is_configured(
     sent: Message, settings: Any
 ) -> None:
     params = status_form(sent.provider_sid)
-    signature = RequestValidator(AUTH_TOKEN).compute_signature("http://testserver" + STATUS, params)
+    signature = RequestValidator(FAKE_AUTH_TOKEN).compute_signature(
+        "http://testserver" + STATUS, params
+    )
     settings.TWILIO_AUTH_TOKEN = None
 
     response = Client().post(

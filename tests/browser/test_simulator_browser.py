@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings
 
 from clinic.roles import CLINICIAN
+from tests.scripts import ROUTINE_EN
 from triage.conversation import Content
 from triage.segments import segment_info
 
@@ -24,15 +25,6 @@ pytestmark = [
 ]
 
 PASSWORD = "browser-test-pw-12345"
-ROUTINE = [
-    "my upper back hurts after lifting boxes",
-    "no",
-    "no",
-    "none",
-    "3 better",
-    "3 days, lifting, 30",
-    "none",
-]
 
 
 def text(key: str) -> str:
@@ -77,11 +69,11 @@ def test_it_chats_through_a_routine_check_and_then_an_emergency(
     page.click("input[type=submit]")
     expect(page.locator("h1")).to_have_text("Simulator")
 
-    for body in ROUTINE:
+    for body in ROUTINE_EN:
         send(page, body)
 
     shown = bubbles(page)
-    assert [body for who, body in shown if who == "person"] == ROUTINE
+    assert [body for who, body in shown if who == "person"] == ROUTINE_EN
     service = [body for who, body in shown if who == "service"]
     assert service[:2] == [text("sys.welcome"), text("q.emergency_screen")]
     assert service[-2:] == [text("outcome.routine"), text("outcome.routine_watch")]

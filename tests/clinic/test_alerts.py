@@ -18,15 +18,15 @@ from django.urls import reverse
 from clinic import roles
 from clinic.alerts import alerts_notify_due
 from clinic.models import Alert
+from tests.conftest import FAKE_AUTH_TOKEN
 from tests.scripts import text_signed
 from triage.models import Person
 from triage.segments import segment_info
 from triage.sms import SmsError
 from triage.sms.base import BaseSmsBackend
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signed_webhook")]
 
-AUTH_TOKEN = "alerts-test-auth-token"
 PATIENT = "+15551239876"
 ON_CALL_EMAIL = "oncall@clinic.example"
 ON_CALL_PHONE = "+15557770001"
@@ -42,13 +42,6 @@ class DownSms(BaseSmsBackend):
 
     def send(self, to: str, body: str) -> str:
         raise SmsError(f"Unable to create record: 'To' {to} service unavailable", status=503)
-
-
-@pytest.fixture(autouse=True)
-def _signed_webhook(settings: Any) -> None:
-    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
-    settings.TWILIO_VALIDATE_SIGNATURE = True
-    settings.TWILIO_WEBHOOK_BASE_URL = None
 
 
 @pytest.fixture
@@ -67,7 +60,7 @@ def clock(time_machine: Any) -> Any:
 
 
 def text(client: Client, body: str, from_: str = PATIENT) -> list[str]:
-    return text_signed(client, from_, body, token=AUTH_TOKEN)
+    return text_signed(client, from_, body, token=FAKE_AUTH_TOKEN)
 
 
 def at(clock: Any, minutes: float) -> int:

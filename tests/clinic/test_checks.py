@@ -4,14 +4,13 @@ default content, and the box sits at the top of every content page."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
 from clinic.checks import ERROR, WARNING, Problem, content_problems
 from clinic.roles import CONTENT_EDITOR
 from reminders.models import CheckinStep
+from tests.clinic.helpers import staff_client
 from triage.models import AnswerWord, ContentMessage, Keyword, Rule
 
 pytestmark = pytest.mark.django_db
@@ -30,12 +29,7 @@ def edit_message(key: str, language: str, text: str) -> ContentMessage:
 
 @pytest.fixture
 def editor(client: Client) -> Client:
-    user = get_user_model().objects.create_user("editor", "editor@example.org", "pw-12345")
-    user.is_staff = True
-    user.save()
-    user.groups.add(Group.objects.get(name=CONTENT_EDITOR))
-    client.force_login(user)
-    return client
+    return staff_client(CONTENT_EDITOR, client=client)
 
 
 # ---------------------------------------------------------------- the default content

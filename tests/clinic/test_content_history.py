@@ -8,40 +8,21 @@ import itertools
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
 from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
 from clinic.roles import CLINICIAN, CONTENT_EDITOR
 from reminders.models import CheckinStep
+from tests.clinic.helpers import logged_in, staff_client, staff_user
+from tests.conftest import FAKE_AUTH_TOKEN
 from tests.scripts import ROUTINE_EN, text_signed
 from triage.models import ContentMessage, ContentVersion, Conversation, Rule
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signed_webhook")]
 
-AUTH_TOKEN = "content-history-test-auth-token"
-_users = itertools.count(1)
 _numbers = itertools.count(200)
 NEW_WELCOME = "BackCheck: 5 quick questions about your upper back. Emergency: call 911. STOP ends."
-
-
-@pytest.fixture(autouse=True)
-def _signed_webhook(settings: Any) -> None:
-    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
-    settings.TWILIO_VALIDATE_SIGNATURE = True
-    settings.TWILIO_WEBHOOK_BASE_URL = None
-
-
-def staff(group: str | None = None, *, perms: tuple[str, ...] = ()) -> tuple[Client, User]:
-    user = User.objects.create_user(f"editor{next(_users)}", is_staff=True)
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    for codename in perms:
-        user.user_permissions.add(Permission.objects.get(codename=codename))
-    client = Client()
-    client.force_login(user)
-    return client, user
 
 
 def form_data(client: Client, url: str, **changes: Any) -> dict[str, Any]:
@@ -66,7 +47,7 @@ def save(client: Client, url: str, **changes: Any) -> None:
 
 
 def first_reply(body: str = "my upper back hurts after lifting a box") -> str:
-    return text_signed(Client(), f"+1555123{next(_numbers):04d}", body, token=AUTH_TOKEN)[0]
+    return text_signed(Client(), f"+1555123{next(_numbers):04d}", body, token=FAKE_AUTH_TOKEN)[0]
 
 
 @pytest.fixture
@@ -75,7 +56,8 @@ def welcome() -> ContentMessage:
 
 
 def test_it_records_who_changed_a_text_and_shows_old_and_new(welcome: ContentMessage) -> None:
-    editor, user = staff(CONTENT_EDITOR)
+    user = staff_user(CONTENT_EDITOR)
+    editor = logged_in(user)
     old = welcome.text
     change_url = reverse("admin:triage_contentmessage_change", args=[welcome.pk])
 
@@ -94,7 +76,8 @@ def test_it_records_who_changed_a_text_and_shows_old_and_new(welcome: ContentMes
 
 
 def test_it_reverts_a_text_and_the_next_person_gets_it(welcome: ContentMessage) -> None:
-    editor, user = staff(CONTENT_EDITOR)
+    user = staff_user(CONTENT_EDITOR)
+    editor = logged_in(user)
     original = welcome.text
     before = welcome.history.latest()
     save(editor, reverse("admin:triage_contentmessage_change", args=[welcome.pk]), text=NEW_WELCOME)
@@ -120,7 +103,7 @@ def test_it_reverts_a_text_and_the_next_person_gets_it(welcome: ContentMessage) 
 def test_it_refuses_a_revert_to_staff_who_may_only_read_the_content(
     welcome: ContentMessage,
 ) -> None:
-    reader, _ = staff(perms=("view_contentmessage",))
+    reader = staff_client(perms=("view_contentmessage",))
     record = welcome.history.earliest()
     url = reverse("admin:triage_contentmessage_simple_history", args=[welcome.pk, record.pk])
 
@@ -134,7 +117,7 @@ def test_it_refuses_a_revert_to_staff_who_may_only_read_the_content(
 
 
 def test_it_refuses_content_history_to_clinicians(welcome: ContentMessage) -> None:
-    clinician, _ = staff(CLINICIAN)
+    clinician = staff_client(CLINICIAN)
     record = welcome.history.earliest()
     history = reverse("admin:triage_contentmessage_history", args=[welcome.pk])
     revert = reverse("admin:triage_contentmessage_simple_history", args=[welcome.pk, record.pk])
@@ -144,7 +127,8 @@ def test_it_refuses_content_history_to_clinicians(welcome: ContentMessage) -> No
 
 
 def test_it_records_edits_of_a_rule_and_a_checkin_step() -> None:
-    editor, user = staff(CONTENT_EDITOR)
+    user = staff_user(CONTENT_EDITOR)
+    editor = logged_in(user)
     step = CheckinStep.objects.filter(active=True).first()
     rule_url = reverse("admin:triage_rule_change", args=["S05"])
     step_url = reverse("admin:reminders_checkinstep_change", args=[step.pk])
@@ -169,7 +153,7 @@ def test_it_records_edits_of_a_rule_and_a_checkin_step() -> None:
 
 
 def test_it_keeps_the_safety_floor_when_reverting_an_emergency_rule() -> None:
-    editor, _ = staff(CONTENT_EDITOR)
+    editor = staff_client(CONTENT_EDITOR)
     record = Rule.history.filter(rule_id="E02").earliest()
     url = reverse("admin:triage_rule_simple_history", args=["E02", record.history_id])
 
@@ -183,18 +167,19 @@ def test_it_keeps_the_safety_floor_when_reverting_an_emergency_rule() -> None:
 def test_it_stores_the_content_version_and_rule_ids_with_each_outcome(
     welcome: ContentMessage,
 ) -> None:
-    editor, user = staff(CONTENT_EDITOR)
+    user = staff_user(CONTENT_EDITOR)
+    editor = logged_in(user)
     save(editor, reverse("admin:triage_contentmessage_change", args=[welcome.pk]), text=NEW_WELCOME)
     current = ContentVersion.objects.latest("id")
     number = "+15551239876"
 
     for body in ROUTINE_EN:
-        text_signed(Client(), number, body, token=AUTH_TOKEN)
+        text_signed(Client(), number, body, token=FAKE_AUTH_TOKEN)
     save(editor, reverse("admin:triage_contentmessage_change", args=[welcome.pk]), text="Later")
 
     conv = Conversation.objects.get(person__address=number)
     assert (conv.content_version, conv.reasons) == (current.pk, ["R01"])
-    clinician, _ = staff(CLINICIAN)
+    clinician = staff_client(CLINICIAN)
     page = clinician.get(reverse("admin:triage_conversation_change", args=[conv.pk]))
     assert page.status_code == 200
     html = page.content.decode()

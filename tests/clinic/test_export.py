@@ -6,16 +6,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import itertools
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import User
 from django.http import StreamingHttpResponse
 from django.test import Client
 from django.urls import reverse
 
 from clinic.roles import CLINICIAN, CONTENT_EDITOR, SUPPORT
+from tests.clinic.helpers import staff_client
 from triage.models import Conversation, Message, Person, TierChoices
 
 pytestmark = pytest.mark.django_db
@@ -24,22 +24,10 @@ OUTCOMES = reverse("admin:triage_conversation_export_outcomes")
 TRANSCRIPTS = reverse("admin:triage_conversation_export_transcripts")
 CHANGELIST = reverse("admin:triage_conversation_changelist")
 UTC = dt.UTC
-_users = itertools.count(1)
 
 
 def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime(2025, 3, day, hour, minute, tzinfo=UTC)
-
-
-def staff(group: str | None = None, *, perms: tuple[str, ...] = ()) -> Client:
-    user = User.objects.create_user(f"staff{next(_users)}", is_staff=True)
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    for codename in perms:
-        user.user_permissions.add(Permission.objects.get(codename=codename))
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def conversation(person: Person, started: dt.datetime, **fields: Any) -> Conversation:
@@ -142,7 +130,7 @@ TRANSCRIPT_HEADER = [
 def test_it_exports_one_row_per_outcome(data: dict[str, Conversation]) -> None:
     routine, emergency = data["routine"].pk, data["emergency"].pk
 
-    got = rows(staff(CLINICIAN).get(OUTCOMES))
+    got = rows(staff_client(CLINICIAN).get(OUTCOMES))
 
     assert got == [
         OUTCOME_HEADER,
@@ -177,7 +165,7 @@ def test_it_exports_one_row_per_message(data: dict[str, Conversation]) -> None:
     routine, emergency = data["routine"].pk, data["emergency"].pk
     unfinished = data["unfinished"].pk
 
-    got = rows(staff(CLINICIAN).get(TRANSCRIPTS))
+    got = rows(staff_client(CLINICIAN).get(TRANSCRIPTS))
 
     assert got == [
         TRANSCRIPT_HEADER,
@@ -208,7 +196,7 @@ def test_it_exports_one_row_per_message(data: dict[str, Conversation]) -> None:
 
 
 def test_it_exports_what_the_date_filter_shows(data: dict[str, Conversation]) -> None:
-    client = staff(CLINICIAN)
+    client = staff_client(CLINICIAN)
     query = "started_at__day=4&started_at__month=3&started_at__year=2025"
 
     changelist = client.get(f"{CHANGELIST}?{query}").content.decode()
@@ -226,10 +214,10 @@ def test_it_exports_what_the_date_filter_shows(data: dict[str, Conversation]) ->
 def test_it_exports_the_selected_conversations(data: dict[str, Conversation]) -> None:
     selected = [data["routine"].pk, data["unfinished"].pk]
 
-    response = staff(CLINICIAN).post(
+    response = staff_client(CLINICIAN).post(
         CHANGELIST, {"action": "export_transcripts", "_selected_action": selected}
     )
-    outcomes = staff(CLINICIAN).post(
+    outcomes = staff_client(CLINICIAN).post(
         CHANGELIST, {"action": "export_outcomes", "_selected_action": selected}
     )
 
@@ -246,7 +234,7 @@ def test_it_exports_the_selected_conversations(data: dict[str, Conversation]) ->
 def test_it_leaves_simulator_sessions_out_even_when_selected(data: dict[str, Conversation]) -> None:
     simulated = Conversation.objects.get(person__simulated=True)
 
-    response = staff(CLINICIAN).post(
+    response = staff_client(CLINICIAN).post(
         CHANGELIST, {"action": "export_outcomes", "_selected_action": [simulated.pk]}
     )
 
@@ -261,7 +249,7 @@ def test_it_lets_a_superuser_export(data: dict[str, Conversation]) -> None:
 
 @pytest.mark.parametrize("group", [SUPPORT, CONTENT_EDITOR, None])
 def test_it_refuses_an_export_to_other_staff(data: dict[str, Conversation], group) -> None:
-    client = staff(group)
+    client = staff_client(group)
     assert client.get(OUTCOMES).status_code == 403
     assert client.get(TRANSCRIPTS).status_code == 403
 
@@ -269,7 +257,7 @@ def test_it_refuses_an_export_to_other_staff(data: dict[str, Conversation], grou
 def test_it_offers_no_export_to_staff_who_may_only_read_conversations(
     data: dict[str, Conversation],
 ) -> None:
-    client = staff(perms=("view_conversation", "view_message"))
+    client = staff_client(perms=("view_conversation", "view_message"))
 
     changelist = client.get(CHANGELIST).content.decode()
     action = client.post(

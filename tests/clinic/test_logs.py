@@ -27,21 +27,13 @@ from tests.fake_twilio import FakeTwilio
 from tests.scripts import ROUTINE_EN, text_signed
 from triage.models import Message
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signed_webhook")]
 
-AUTH_TOKEN = FAKE_AUTH_TOKEN  # the fake Twilio's token signs the webhooks too
 START = dt.datetime(2026, 4, 6, 14, 0, tzinfo=dt.UTC)  # a Monday, 10:00 in New York
 PATIENT = "+12025550147"
 EMERGENCY = "+12025550148"
 STOPPER = "+447400123987"
 LOGGERS = ("", "django", "django.request", "twilio", "celery", "urllib3", "triage", "reminders")
-
-
-@pytest.fixture(autouse=True)
-def _signed_webhook(settings: Any) -> None:
-    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
-    settings.TWILIO_VALIDATE_SIGNATURE = True
-    settings.TWILIO_WEBHOOK_BASE_URL = None
 
 
 @pytest.fixture
@@ -63,7 +55,7 @@ def console() -> Iterator[StringIO]:
 
 
 def text(client: Client, from_: str, body: str) -> list[str]:
-    return text_signed(client, from_, body, token=AUTH_TOKEN)
+    return text_signed(client, from_, body, token=FAKE_AUTH_TOKEN)
 
 
 def forms_of(number: str) -> list[str]:

@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -16,31 +14,16 @@ from django.utils.html import escape
 
 from clinic.roles import CLINICIAN, CONTENT_EDITOR, SUPPORT
 from reminders.models import Checkin
+from tests.clinic.helpers import staff_client
+from tests.conftest import FAKE_AUTH_TOKEN
 from tests.scripts import ROUTINE_EN, text_signed
 from triage.models import Conversation, Message, Person, Suppression
 from triage.privacy import address_hash
 from triage.sms import locmem
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signed_webhook")]
 
-AUTH_TOKEN = "people-admin-test-auth-token"
 NUMBER = "+15551230077"
-_users = itertools.count(1)
-
-
-@pytest.fixture(autouse=True)
-def _signed_webhook(settings: Any) -> None:
-    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
-    settings.TWILIO_VALIDATE_SIGNATURE = True
-    settings.TWILIO_WEBHOOK_BASE_URL = None
-
-
-def staff(group: str, **client_options: Any) -> Client:
-    user = User.objects.create_user(f"staff{next(_users)}", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    client = Client(**client_options)
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -48,7 +31,7 @@ def person() -> Person:
     """A routine outcome through the webhook: a transcript and two pending check-ins."""
     webhook = Client()
     for body in ROUTINE_EN:
-        text_signed(webhook, NUMBER, body, token=AUTH_TOKEN)
+        text_signed(webhook, NUMBER, body, token=FAKE_AUTH_TOKEN)
     locmem.outbox.clear()  # the replies went in TwiML; only what staff send counts below
     return Person.objects.get(address=NUMBER)
 
@@ -81,7 +64,7 @@ def logged(person: Person) -> list[str]:
 def test_it_shows_a_clinician_outcomes_checkins_and_the_whole_transcript_in_order(
     person: Person,
 ) -> None:
-    html = page(staff(CLINICIAN), person)
+    html = page(staff_client(CLINICIAN), person)
     conv = person.conversations.get()
 
     assert "Subscribed: receives texts and check-ins" in html
@@ -98,7 +81,7 @@ def test_it_shows_a_clinician_outcomes_checkins_and_the_whole_transcript_in_orde
 
 
 def test_it_never_shows_the_full_number(person: Person) -> None:
-    html = page(staff(CLINICIAN), person)
+    html = page(staff_client(CLINICIAN), person)
     assert "…0077" in html
     assert "5551230077" not in html
 
@@ -107,7 +90,7 @@ def test_it_masks_the_number_on_message_and_checkin_pages_too(person: Person) ->
     checkin = person.checkins.earliest("due_at")
     checkin.status, checkin.last_error = "failed", f"The 'To' number {NUMBER} is not valid"
     checkin.save()
-    client = staff(CLINICIAN)
+    client = staff_client(CLINICIAN)
     urls = [
         reverse("admin:triage_message_change", args=[person.messages.first().pk]),
         reverse("admin:reminders_checkin_change", args=[checkin.pk]),
@@ -125,7 +108,7 @@ def test_it_masks_the_number_on_message_and_checkin_pages_too(person: Person) ->
 
 def test_it_finds_a_person_by_their_full_number_and_lists_it_masked(person: Person) -> None:
     Person.objects.create(address="+15551239999", phone="+15551239999")
-    response = staff(SUPPORT).get(reverse("admin:triage_person_changelist"), {"q": NUMBER})
+    response = staff_client(SUPPORT).get(reverse("admin:triage_person_changelist"), {"q": NUMBER})
     results = response.content.decode().split('id="result_list"')[1]
 
     assert "…0077" in results and "…9999" not in results
@@ -136,7 +119,7 @@ def test_it_shows_support_the_subscription_and_checkin_dates_but_no_care(person:
     person.opted_out_at = timezone.now()
     person.save()
 
-    html = page(staff(SUPPORT), person)
+    html = page(staff_client(SUPPORT), person)
 
     assert "Opted out" in html
     assert "Pending check-ins" in html and "Pending" in html
@@ -154,7 +137,7 @@ def test_it_shows_each_subscription_state(person: Person) -> None:
     person.number_invalid_at, person.simulated = now, True
     person.save()
 
-    html = page(staff(SUPPORT), person)
+    html = page(staff_client(SUPPORT), person)
 
     assert "Number cannot receive texts since" in html
     assert "Simulated" in html
@@ -163,7 +146,7 @@ def test_it_shows_each_subscription_state(person: Person) -> None:
 def test_it_lets_a_clinician_set_the_time_zone(person: Person) -> None:
     url = reverse("admin:triage_person_change", args=[person.pk])
 
-    response = staff(CLINICIAN).post(url, {"timezone": "America/Chicago"})
+    response = staff_client(CLINICIAN).post(url, {"timezone": "America/Chicago"})
 
     assert response.status_code == 302
     person.refresh_from_db()
@@ -176,7 +159,7 @@ def test_it_lets_a_clinician_set_the_time_zone(person: Person) -> None:
 def test_it_resends_the_last_text_and_records_it(person: Person) -> None:
     last = person.messages.filter(direction="out").latest("created_at", "id")
 
-    response = post(staff(CLINICIAN), person, "resend")
+    response = post(staff_client(CLINICIAN), person, "resend")
 
     assert response.status_code == 302
     assert [(sms.to, sms.body) for sms in locmem.outbox] == [(NUMBER, last.body)]
@@ -201,7 +184,7 @@ def test_it_refuses_to_resend_to_someone_who_must_not_be_texted(
 ) -> None:
     Person.objects.filter(pk=person.pk).update(**state)
     before = Message.objects.count()
-    client = staff(CLINICIAN)
+    client = staff_client(CLINICIAN)
 
     response = post(client, person, "resend")
 
@@ -217,7 +200,7 @@ def test_it_records_a_resend_twilio_refuses_and_opts_the_person_out(
 ) -> None:
     fake_twilio.fail_next(status=400, code=21610)
 
-    post(staff(CLINICIAN), person, "resend")
+    post(staff_client(CLINICIAN), person, "resend")
 
     new = person.messages.latest("created_at", "id")
     assert (new.status, new.error_code, new.provider_sid) == ("failed", 21610, None)
@@ -227,7 +210,7 @@ def test_it_records_a_resend_twilio_refuses_and_opts_the_person_out(
 
 
 def test_it_takes_no_action_without_the_csrf_token(person: Person) -> None:
-    client = staff(CLINICIAN, enforce_csrf_checks=True)
+    client = staff_client(CLINICIAN, client=Client(enforce_csrf_checks=True))
 
     assert post(client, person, "resend").status_code == 403
     assert post(client, person, "opt_out").status_code == 403
@@ -238,7 +221,7 @@ def test_it_takes_no_action_without_the_csrf_token(person: Person) -> None:
 
 def test_it_does_not_act_on_a_get(person: Person) -> None:
     url = reverse("admin:triage_person_opt_out", args=[person.pk])
-    assert staff(CLINICIAN).get(url).status_code == 405
+    assert staff_client(CLINICIAN).get(url).status_code == 405
     person.refresh_from_db()
     assert person.opted_out_at is None
 
@@ -249,7 +232,7 @@ def test_it_does_not_act_on_a_get(person: Person) -> None:
 def test_it_cancels_pending_checkins_for_support(person: Person) -> None:
     assert Checkin.objects.filter(person=person, status="pending").count() == 2
 
-    response = post(staff(SUPPORT), person, "cancel_checkins")
+    response = post(staff_client(SUPPORT), person, "cancel_checkins")
 
     assert response.status_code == 302
     statuses = set(Checkin.objects.filter(person=person).values_list("status", "cancelled_reason"))
@@ -258,7 +241,7 @@ def test_it_cancels_pending_checkins_for_support(person: Person) -> None:
 
 
 def test_it_opts_a_person_out_and_never_texts_them_again(person: Person) -> None:
-    client = staff(CLINICIAN)
+    client = staff_client(CLINICIAN)
 
     post(client, person, "opt_out")
     post(client, person, "resend")
@@ -274,7 +257,7 @@ def test_it_opts_a_person_out_and_never_texts_them_again(person: Person) -> None
 def test_it_opts_out_the_selected_people_from_the_list(person: Person) -> None:
     other = Person.objects.create(address="+15551230078", phone="+15551230078")
 
-    staff(SUPPORT).post(
+    staff_client(SUPPORT).post(
         reverse("admin:triage_person_changelist"),
         {"action": "opt_out_selected", "_selected_action": [person.pk, other.pk]},
     )
@@ -287,7 +270,7 @@ def test_it_opts_out_the_selected_people_from_the_list(person: Person) -> None:
 
 
 def test_it_asks_for_confirmation_before_erasing(person: Person) -> None:
-    client = staff(SUPPORT)
+    client = staff_client(SUPPORT)
     url = reverse("admin:triage_person_erase", args=[person.pk])
 
     confirm = client.get(url).content.decode()
@@ -301,7 +284,7 @@ def test_it_asks_for_confirmation_before_erasing(person: Person) -> None:
 
 
 def test_it_erases_a_person_once_confirmed(person: Person) -> None:
-    client = staff(SUPPORT)
+    client = staff_client(SUPPORT)
 
     response = post(client, person, "erase", {"confirm": "yes"})
 
@@ -330,7 +313,7 @@ def test_it_erases_a_person_once_confirmed(person: Person) -> None:
 def test_it_refuses_actions_a_role_may_not_take(
     person: Person, group: str, action: str, data: dict
 ) -> None:
-    response = post(staff(group), person, action, data)
+    response = post(staff_client(group), person, action, data)
 
     assert response.status_code == 403
     person.refresh_from_db()
@@ -340,7 +323,7 @@ def test_it_refuses_actions_a_role_may_not_take(
 
 
 def test_it_offers_each_role_only_its_own_buttons(person: Person) -> None:
-    clinician, support = page(staff(CLINICIAN), person), page(staff(SUPPORT), person)
+    clinician, support = page(staff_client(CLINICIAN), person), page(staff_client(SUPPORT), person)
 
     assert "Resend last text" in clinician and "Resend last text" not in support
     assert "Erase messages and answers" in support and "Erase messages" not in clinician
@@ -350,5 +333,5 @@ def test_it_offers_each_role_only_its_own_buttons(person: Person) -> None:
 
 def test_it_keeps_conversations_linked_to_their_person(person: Person) -> None:
     conv = Conversation.objects.get(person=person)
-    html = page(staff(CLINICIAN), person)
+    html = page(staff_client(CLINICIAN), person)
     assert reverse("admin:triage_conversation_change", args=[conv.pk]) in html

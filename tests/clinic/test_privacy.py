@@ -15,7 +15,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from io import StringIO
-from typing import Any
 
 import pytest
 import time_machine
@@ -25,6 +24,7 @@ from django.test import Client
 
 from clinic.tasks import delete_old_transcripts
 from reminders.models import Checkin
+from tests.conftest import FAKE_AUTH_TOKEN
 from tests.scripts import ROUTINE_EN, text_signed
 from triage.defaults import MESSAGES
 from triage.models import Conversation, Message, Person, Suppression, TierChoices
@@ -38,22 +38,14 @@ from triage.privacy import (
 from triage.services import InboundResult, conversation_handle_inbound
 from triage.sms.locmem import OutboundSms
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signed_webhook")]
 
-AUTH_TOKEN = "privacy-test-auth-token"
 START = dt.datetime(2026, 4, 6, 14, 0, tzinfo=dt.UTC)  # a Monday, 10:00 in New York
 _numbers = itertools.count(200)
 
 
 def a_number() -> str:
     return f"+1202555{next(_numbers):04d}"
-
-
-@pytest.fixture(autouse=True)
-def _signed_webhook(settings: Any) -> None:
-    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
-    settings.TWILIO_VALIDATE_SIGNATURE = True
-    settings.TWILIO_WEBHOOK_BASE_URL = None
 
 
 @pytest.fixture
@@ -63,7 +55,7 @@ def clock() -> Iterator[time_machine.Coordinates]:
 
 
 def text(client: Client, from_: str, body: str) -> list[str]:
-    return text_signed(client, from_, body, token=AUTH_TOKEN)
+    return text_signed(client, from_, body, token=FAKE_AUTH_TOKEN)
 
 
 def go_to(clock: time_machine.Coordinates, days: float) -> None:

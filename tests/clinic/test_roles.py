@@ -3,25 +3,23 @@ what the admin index lists, and that support staff never see a person's care."""
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from clinic.roles import CLINICIAN, CONTENT_EDITOR, SUPPORT
 from reminders.models import Checkin, CheckinStep, SendingWindow
+from tests.clinic.helpers import staff_client, staff_user
+from tests.conftest import FAKE_AUTH_TOKEN
 from tests.scripts import ROUTINE_EN, text_signed
 from triage.models import AnswerWord, ContentMessage, ContentVersion, Keyword, Message, Person
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signed_webhook")]
 
-AUTH_TOKEN = "roles-test-auth-token"
 NUMBER = "+15551230042"
-_users = itertools.count(1)
 
 CONTENT = [
     "triage_contentmessage",
@@ -43,27 +41,12 @@ OPENS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _signed_webhook(settings: Any) -> None:
-    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
-    settings.TWILIO_VALIDATE_SIGNATURE = True
-    settings.TWILIO_WEBHOOK_BASE_URL = None
-
-
-def member(group: str) -> tuple[Client, User]:
-    user = User.objects.create_user(f"staff{next(_users)}", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    client = Client()
-    client.force_login(user)
-    return client, user
-
-
 @pytest.fixture
 def person() -> Person:
     """A routine outcome; its first check-in sent and answered "worse, 7"."""
     webhook = Client()
     for body in ROUTINE_EN:
-        text_signed(webhook, NUMBER, body, token=AUTH_TOKEN)
+        text_signed(webhook, NUMBER, body, token=FAKE_AUTH_TOKEN)
     person = Person.objects.get(address=NUMBER)
     Checkin.objects.filter(pk=person.checkins.earliest("due_at").pk).update(
         status="sent",
@@ -94,7 +77,7 @@ def one_of_each(person: Person) -> dict[str, Any]:
 
 @pytest.mark.parametrize("group", [CONTENT_EDITOR, CLINICIAN, SUPPORT])
 def test_it_opens_only_the_pages_of_each_role(person: Person, group: str) -> None:
-    client, _ = member(group)
+    client = staff_client(group)
     pks = one_of_each(person)
 
     lists = {
@@ -114,7 +97,7 @@ def test_it_opens_only_the_pages_of_each_role(person: Person, group: str) -> Non
 
 @pytest.mark.parametrize("group", [CONTENT_EDITOR, CLINICIAN, SUPPORT])
 def test_it_lists_on_the_admin_index_only_what_a_role_opens(group: str) -> None:
-    client, _ = member(group)
+    client = staff_client(group)
 
     index = client.get(reverse("admin:index")).content.decode()
 
@@ -124,7 +107,7 @@ def test_it_lists_on_the_admin_index_only_what_a_role_opens(group: str) -> None:
 
 
 def test_it_lets_clinicians_read_but_never_change_content() -> None:
-    client, _ = member(CLINICIAN)
+    client = staff_client(CLINICIAN)
     message = ContentMessage.objects.get(key="sys.welcome", language="en")
     url = reverse("admin:triage_contentmessage_change", args=[message.pk])
 
@@ -138,7 +121,7 @@ def test_it_lets_clinicians_read_but_never_change_content() -> None:
 def test_it_shows_support_a_persons_subscription_but_no_transcript_outcome_or_answers(
     person: Person,
 ) -> None:
-    client, _ = member(SUPPORT)
+    client = staff_client(SUPPORT)
     person.opted_out_at = timezone.now()
     person.save()
     bodies = list(Message.objects.filter(person=person).values_list("body", flat=True))
@@ -163,7 +146,7 @@ def test_it_shows_support_a_persons_subscription_but_no_transcript_outcome_or_an
 
 
 def test_it_shows_clinicians_the_answers_support_does_not_see(person: Person) -> None:
-    client, _ = member(CLINICIAN)
+    client = staff_client(CLINICIAN)
 
     html = client.get(reverse("admin:triage_person_change", args=[person.pk])).content.decode()
     checkins = client.get(reverse("admin:reminders_checkin_changelist")).content.decode()
@@ -191,6 +174,6 @@ def test_it_shows_clinicians_the_answers_support_does_not_see(person: Person) ->
     ],
 )
 def test_it_grants_each_permission_to_the_right_roles(permission: str, holders: set[str]) -> None:
-    users = {group: member(group)[1] for group in (CONTENT_EDITOR, CLINICIAN, SUPPORT)}
+    users = {group: staff_user(group) for group in (CONTENT_EDITOR, CLINICIAN, SUPPORT)}
     granted = {group for group, user in users.items() if user.has_perm(permission)}
     assert granted == holders

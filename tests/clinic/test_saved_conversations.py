@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.core.management import execute_from_command_line
 from django.db import connections
 from django.test import Client
@@ -14,6 +12,7 @@ from django.urls import reverse
 from clinic import testcases
 from clinic.models import SavedConversation
 from clinic.roles import CLINICIAN, CONTENT_EDITOR
+from tests.clinic.helpers import staff_client
 from triage.models import ContentMessage, Conversation, Keyword, Message, Person, TierChoices
 from triage.sms import locmem
 
@@ -24,15 +23,6 @@ def saved(name: str, texts: list[str], tier: int, **fields) -> SavedConversation
     return SavedConversation.objects.create(
         name=name, texts="\n".join(texts), expected_tier=tier, **fields
     )
-
-
-def staff_in(client: Client, group: str, username: str = "staff") -> Client:
-    user = get_user_model().objects.create_user(username, f"{username}@example.org", "pw-12345")
-    user.is_staff = True
-    user.save()
-    user.groups.add(Group.objects.get(name=group))
-    client.force_login(user)
-    return client
 
 
 # ---------------------------------------------------------------- the runner
@@ -130,7 +120,7 @@ def test_it_texts_nobody_and_writes_no_conversation() -> None:
 
 
 def test_it_lists_cases_with_pass_and_fail_badges(client: Client) -> None:
-    editor = staff_in(client, CONTENT_EDITOR)
+    editor = staff_client(CONTENT_EDITOR, client=client)
     testcases.testcases_run()
     saved("broken", ["my legs are numb"], TierChoices.ROUTINE)
     testcases.testcase_run(SavedConversation.objects.get(name="broken"))
@@ -145,7 +135,7 @@ def test_it_lists_cases_with_pass_and_fail_badges(client: Client) -> None:
 
 
 def test_it_runs_all_from_the_changelist(client: Client) -> None:
-    editor = staff_in(client, CONTENT_EDITOR)
+    editor = staff_client(CONTENT_EDITOR, client=client)
     saved("broken", ["my legs are numb"], TierChoices.ROUTINE)
     total = SavedConversation.objects.count()
 
@@ -158,7 +148,7 @@ def test_it_runs_all_from_the_changelist(client: Client) -> None:
 
 
 def test_it_runs_the_selected_cases(client: Client) -> None:
-    editor = staff_in(client, CONTENT_EDITOR)
+    editor = staff_client(CONTENT_EDITOR, client=client)
     chosen = saved("chosen", ["my legs are numb"], TierChoices.EMERGENCY)
 
     response = editor.post(
@@ -172,7 +162,7 @@ def test_it_runs_the_selected_cases(client: Client) -> None:
 
 
 def test_it_runs_one_case_from_its_page_and_shows_the_transcript(client: Client) -> None:
-    editor = staff_in(client, CONTENT_EDITOR)
+    editor = staff_client(CONTENT_EDITOR, client=client)
     case = saved("one", ["my legs are numb"], TierChoices.EMERGENCY)
     url = reverse("admin:clinic_savedconversation_change", args=[case.pk])
     assert "Run</button>" in editor.get(url).content.decode()
@@ -186,7 +176,7 @@ def test_it_runs_one_case_from_its_page_and_shows_the_transcript(client: Client)
 
 
 def test_it_records_who_created_a_case(client: Client) -> None:
-    editor = staff_in(client, CONTENT_EDITOR, username="author")
+    editor = staff_client(CONTENT_EDITOR, username="author", client=client)
 
     editor.post(
         reverse("admin:clinic_savedconversation_add"),
@@ -197,11 +187,7 @@ def test_it_records_who_created_a_case(client: Client) -> None:
 
 
 def test_it_lets_only_staff_who_may_change_cases_run_them(client: Client) -> None:
-    user = get_user_model().objects.create_user("viewer", "v@example.org", "pw-12345")
-    user.is_staff = True
-    user.save()
-    user.user_permissions.add(Permission.objects.get(codename="view_savedconversation"))
-    client.force_login(user)
+    staff_client(perms=("view_savedconversation",), client=client)
 
     page = client.get(reverse("admin:clinic_savedconversation_changelist")).content.decode()
     response = client.post(reverse("admin:clinic_savedconversation_run_all"))
@@ -212,14 +198,14 @@ def test_it_lets_only_staff_who_may_change_cases_run_them(client: Client) -> Non
 
 
 def test_it_keeps_clinicians_out_of_the_saved_cases(client: Client) -> None:
-    clinician = staff_in(client, CLINICIAN)
+    clinician = staff_client(CLINICIAN, client=client)
 
     assert clinician.get(reverse("admin:clinic_savedconversation_changelist")).status_code == 403
     assert clinician.post(reverse("admin:clinic_savedconversation_run_all")).status_code == 403
 
 
 def test_it_refuses_to_run_on_a_get(client: Client) -> None:
-    editor = staff_in(client, CONTENT_EDITOR)
+    editor = staff_client(CONTENT_EDITOR, client=client)
 
     assert editor.get(reverse("admin:clinic_savedconversation_run_all")).status_code == 405
 

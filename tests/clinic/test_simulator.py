@@ -15,7 +15,6 @@ from html.parser import HTMLParser
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -24,6 +23,7 @@ from django.utils import timezone
 from clinic.models import Alert, SavedConversation
 from clinic.roles import CLINICIAN, CONTENT_EDITOR, SUPPORT
 from reminders.models import Checkin
+from tests.clinic.helpers import staff_client
 from tests.scripts import ROUTINE_EN
 from triage.models import Conversation, Message, Person
 from triage.rules import Tier
@@ -93,18 +93,9 @@ def content(key: str, *, uk: bool = False) -> str:
     return replace(content_load(), uk=uk).text(key, "en")
 
 
-def staff_with(role: str | None, username: str = "staffer") -> Client:
-    user = get_user_model().objects.create_user(username, password="pw-12345", is_staff=True)
-    if role:
-        user.groups.add(Group.objects.get(name=role))
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def staff(locmem_sms: list[OutboundSms]) -> Client:
-    return staff_with(CONTENT_EDITOR)
+    return staff_client(CONTENT_EDITOR, username="staffer")
 
 
 def simulated_person() -> Person:
@@ -282,7 +273,7 @@ def test_it_refuses_to_save_before_an_outcome(staff: Client) -> None:
 
 @pytest.mark.parametrize("role", [CONTENT_EDITOR, CLINICIAN])
 def test_it_lets_content_editors_and_clinicians_in(role: str) -> None:
-    client = staff_with(role)
+    client = staff_client(role)
     page = client.get(PAGE)
     assert page.status_code == 200
     assert "Fire next check-in" in page.content.decode()
@@ -295,14 +286,14 @@ def test_it_lets_superusers_in(client: Client) -> None:
 
 @pytest.mark.parametrize("action", ["", "text/", "fire/", "reset/", "save/", "country/"])
 def test_it_refuses_support_staff(action: str) -> None:
-    client = staff_with(SUPPORT)
+    client = staff_client(SUPPORT)
     response = (client.get if not action else client.post)(PAGE + action, {"text": "hello"})
     assert response.status_code == 403
     assert not Message.objects.exists()
 
 
 def test_it_refuses_staff_without_a_role() -> None:
-    assert staff_with(None).get(PAGE).status_code == 403
+    assert staff_client(None).get(PAGE).status_code == 403
 
 
 def test_it_sends_visitors_to_the_admin_login(client: Client) -> None:

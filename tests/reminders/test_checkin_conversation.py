@@ -13,7 +13,6 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import replace
 from io import StringIO
-from typing import Any
 
 import pytest
 import time_machine
@@ -21,6 +20,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from reminders.models import Checkin
+from tests.conftest import FAKE_AUTH_TOKEN
 from tests.scripts import ROUTINE_EN, text_signed
 from triage.conversation import Checkin as SentCheckin
 from triage.conversation import Content, State, advance
@@ -29,7 +29,6 @@ from triage.rules import Tier
 from triage.selectors import content_load
 from triage.sms.locmem import OutboundSms
 
-AUTH_TOKEN = "checkin-conversation-test-auth-token"
 # A Monday, 10:00 in New York and 15:00 in London: every check-in day of the plan (2, 7, 14 and
 # 42 days later) falls inside the 09:00-20:00 sending window of both.
 OUTCOME_AT = dt.datetime(2026, 5, 4, 14, 0, tzinfo=dt.UTC)
@@ -47,7 +46,7 @@ ROUTINE_ES = [
 SOON_EN = ROUTINE_EN[:-1] + ["A"]  # a cough for weeks: S03
 URGENT_EN = ["my upper back hurts", "no", "no", "B"]  # a fever: U03
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signed_webhook")]
 
 _numbers = itertools.count(100)
 
@@ -58,13 +57,6 @@ def a_number() -> str:
 
 
 # ---------------------------------------------------------------- helpers
-
-
-@pytest.fixture(autouse=True)
-def _signed_webhook(settings: Any) -> None:
-    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
-    settings.TWILIO_VALIDATE_SIGNATURE = True
-    settings.TWILIO_WEBHOOK_BASE_URL = None
 
 
 @pytest.fixture
@@ -80,7 +72,7 @@ def outbox(locmem_sms: list[OutboundSms]) -> list[OutboundSms]:
 
 def text(client: Client, from_: str, body: str, **extra: str) -> list[str]:
     """Send one signed inbound SMS; return the replies the patient gets."""
-    return text_signed(client, from_, body, token=AUTH_TOKEN, **extra)
+    return text_signed(client, from_, body, token=FAKE_AUTH_TOKEN, **extra)
 
 
 def triage(client: Client, from_: str, bodies: list[str], tier: int) -> Conversation:

@@ -26,6 +26,8 @@ from reminders.models import Checkin, CheckinStep
 from reminders.services import checkins_schedule
 from tests.conftest import FAKE_FROM_NUMBER
 from tests.scripts import ROUTINE_EN as ROUTINE
+from tests.scripts import SOON_7_WEEKS_EN as SOON
+from tests.scripts import URGENT_FEVER_EN as URGENT
 from triage.models import Conversation, Message, Person
 from triage.rules import Tier
 from triage.services import conversation_handle_inbound
@@ -39,15 +41,6 @@ NY_2 = "+12125550124"
 LONDON = "+442079460000"
 LOS_ANGELES = "+13105550123"
 
-SOON = [
-    "hurt my upper back lifting at the gym about 7 weeks ago",
-    "no",
-    "no",
-    "none",
-    "4 better",
-    "35",
-]
-URGENT = ["upper back hurts since friday", "no", "nope", "b"]
 EMERGENCY = ["my legs r numb and tingly since this morning, upper back killing me"]
 ROUTINE_ES = [
     "me duele la espalda alta",

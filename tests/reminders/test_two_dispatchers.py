@@ -166,9 +166,23 @@ def test_four_dispatcher_processes_send_every_checkin_exactly_once(
     summaries = [
         dict(f.split("=") for f in out.strip().splitlines()[-1].split()) for out in outputs
     ]
-    assert sum(int(s["claimed"]) for s in summaries) == PEOPLE
+    if any(int(s["deferred"]) for s in summaries):
+        # A chunk that found a row locked by a concurrent transaction defers it for BUSY_RETRY
+        # (15 s) by design; the next pass sends it. Run that pass now instead of waiting.
+        deferred = Checkin.objects.filter(status=Checkin.Status.PENDING)
+        deferred.update(send_after=timezone.now() - dt.timedelta(seconds=1))
+        final = subprocess.run(
+            [sys.executable, "manage.py", "send_due_checkins"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True,
+        )  # fmt: skip
+        print(final.stdout)
+        last = dict(f.split("=") for f in final.stdout.strip().splitlines()[-1].split())
+        summaries.append(last)
+    # Every row claimed once, plus once more for each deferral.
+    deferrals = sum(int(s["deferred"]) for s in summaries)
+    assert sum(int(s["claimed"]) for s in summaries) == PEOPLE + deferrals
     assert sum(int(s["sent"]) for s in summaries) == PEOPLE
-    assert all(int(s["claimed"]) > 0 for s in summaries)
+    assert all(int(s["claimed"]) > 0 for s in summaries[:DISPATCHERS])
     # Each person got their text once, and nobody else's.
     to = Counter(str(sent["to"]) for sent in gated_twilio.sent)
     assert set(to) == phones
