@@ -28,30 +28,6 @@ from tests.scripts import ROUTINE_EN as ROUTINE
 from triage.services import conversation_handle_inbound
 from triage.sms import send_sms
 
-
-class FakeClock:
-    """Stands in for the `time` module: monotonic() is set by the test, sleep() advances it."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def fake_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
-    clock = FakeClock()
-    monkeypatch.setattr(ratelimit, "time", clock)
-    monkeypatch.setattr(dispatch, "time", clock)
-    ratelimit._limiter.cache_clear()  # a limiter cached by another test keeps its own schedule
-    yield clock
-    ratelimit._limiter.cache_clear()
-
-
 # ---------------------------------------------------------------- in one process
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import itertools
-from collections.abc import Iterator
 
 import pytest
 import time_machine
@@ -24,29 +23,6 @@ from triage.services import conversation_handle_inbound
 from triage.sms import send_sms
 
 _sids = itertools.count(1)
-
-
-class FakeClock:
-    """Stands in for the `time` module: monotonic() is set by the test, sleep() advances it."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def fake_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
-    clock = FakeClock()
-    monkeypatch.setattr(ratelimit, "time", clock)
-    monkeypatch.setattr(dispatch, "time", clock)
-    ratelimit._limiter.cache_clear()
-    yield clock
-    ratelimit._limiter.cache_clear()
 
 
 @pytest.mark.django_db

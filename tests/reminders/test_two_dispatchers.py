@@ -25,11 +25,11 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from reminders.dispatch import claim_batch
-from reminders.models import Checkin, CheckinStep, SendingWindow
+from reminders.models import Checkin
 from tests.conftest import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FAKE_FROM_NUMBER
 from tests.fake_twilio import FakeTwilio
-from triage.models import Conversation, Message, Person
-from triage.rules import Tier
+from tests.faults.rows import due_checkins
+from triage.models import Message
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -43,37 +43,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = 320
 DISPATCHERS = 4
 BATCH = 10  # small claims, so the dispatchers take turns many times over the 320 rows
-
-
-def due_checkins(count: int) -> list[Checkin]:
-    """`count` people, each with one active routine episode and one check-in due a minute ago."""
-    # Open all day, so the test does not depend on the hour it runs at.
-    SendingWindow.objects.update_or_create(
-        pk=SendingWindow.current().pk,
-        defaults={"start": dt.time(0, 0), "end": dt.time(23, 59, 59, 999999)},
-    )
-    now = timezone.now()
-    step = CheckinStep.objects.get(tier=Tier.ROUTINE, offset_days=14)
-    people = Person.objects.bulk_create(
-        Person(address=f"+1555{n:07d}", phone=f"+1555{n:07d}", country="US", timezone="UTC")
-        for n in range(count)
-    )
-    conversations = Conversation.objects.bulk_create(
-        Conversation(person=p, tier=Tier.ROUTINE, outcome_at=now - step.offset) for p in people
-    )
-    return Checkin.objects.bulk_create(
-        Checkin(
-            person=c.person,
-            conversation=c,
-            step=step,
-            tier=step.tier,
-            kind=step.kind,
-            message_key=step.message_key,
-            due_at=now - dt.timedelta(minutes=1),
-            send_after=now - dt.timedelta(minutes=1),
-        )
-        for c in conversations
-    )
 
 
 def database_url_for_subprocesses() -> str:
