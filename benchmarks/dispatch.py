@@ -867,16 +867,22 @@ database and Python cost alone. The table below is rewritten by each run.
 """
 
 
-def write_docs(block: str) -> None:
+def docs_replace_block(block: str, *, begin: str, end: str, intro: str) -> None:
+    """Put `block` (which starts with `begin` and ends with `end`) into docs/benchmarks.md in
+    place of the previous one, or append it under `intro` the first time. Every benchmark
+    writes its figures this way; the text around the markers is never touched."""
     DOCS.parent.mkdir(exist_ok=True)
     text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
-    if BEGIN_MARK in text and END_MARK in text:
-        head, rest = text.split(BEGIN_MARK, 1)
-        tail = rest.split(END_MARK, 1)[1]
-        text = head + block + tail
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1]
     else:
-        text = text.rstrip("\n") + "\n\n" + SECTION_INTRO + "\n" + block + "\n"
+        text = text.rstrip("\n") + "\n\n" + intro + "\n" + block + "\n"
     DOCS.write_text(text)
+
+
+def write_docs(block: str) -> None:
+    docs_replace_block(block, begin=BEGIN_MARK, end=END_MARK, intro=SECTION_INTRO)
 
 
 # ---------------------------------------------------------------- main

@@ -54,6 +54,7 @@ from benchmarks.dispatch import (
     configure_environment,
     copy_rows,
     database_name,
+    docs_replace_block,
     machine,
     open_sending_window,
     query_kind,
@@ -974,14 +975,9 @@ The block between the markers is rewritten by each run; the reading after it is 
 
 
 def write_docs(block: str) -> None:
-    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
-    block = f"{BEGIN_MARK}\n{block}\n{END_MARK}"
-    if BEGIN_MARK in text and END_MARK in text:
-        head, rest = text.split(BEGIN_MARK, 1)
-        text = head + block + rest.split(END_MARK, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + SECTION_INTRO + "\n" + block + "\n"
-    DOCS.write_text(text)
+    docs_replace_block(
+        f"{BEGIN_MARK}\n{block}\n{END_MARK}", begin=BEGIN_MARK, end=END_MARK, intro=SECTION_INTRO
+    )
 
 
 # ---------------------------------------------------------------- main

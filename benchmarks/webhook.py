@@ -36,10 +36,9 @@ import urllib.request
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from benchmarks.dispatch import ROOT, database_name, recreate_database
+from benchmarks.dispatch import DOCS, ROOT, database_name, docs_replace_block, recreate_database
 from tests.scripts import ROUTINE_EN, inbound_form
 
-DOCS = ROOT / "docs" / "benchmarks.md"
 BEGIN_MARK = "<!-- webhook:begin (written by benchmarks/webhook.py) -->"
 END_MARK = "<!-- webhook:end -->"
 AUTH_TOKEN = "benchmark-only-token"
@@ -355,13 +354,7 @@ The block between the markers is rewritten by each run; the reading after it is 
 
 
 def write_docs(block: str) -> None:
-    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
-    if BEGIN_MARK in text and END_MARK in text:
-        head, rest = text.split(BEGIN_MARK, 1)
-        text = head + block + rest.split(END_MARK, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + SECTION_INTRO + "\n" + block + "\n"
-    DOCS.write_text(text)
+    docs_replace_block(block, begin=BEGIN_MARK, end=END_MARK, intro=SECTION_INTRO)
 
 
 def machine_info(command: str) -> dict[str, str]:
