@@ -31,6 +31,7 @@ import logging
 from dataclasses import replace
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from triage import conversation as engine
@@ -122,9 +123,7 @@ def _hold_reason(
         return None
     window = dt.timedelta(seconds=settings.INBOUND_WINDOW_SECONDS)
     # Simulated people (staff in the simulator) cost nothing to answer and replay long scripts.
-    if not person.simulated and _recent_count(person, inbound, now - window) >= (
-        settings.INBOUND_MAX_TEXTS
-    ):
+    if not person.simulated and _recent_count(person, now - window) >= (settings.INBOUND_MAX_TEXTS):
         return HELD_OVER_LIMIT
     loop_since = now - dt.timedelta(seconds=settings.INBOUND_LOOP_WINDOW_SECONDS)
     if _learns_nothing(before, t) and _repeats(
@@ -144,10 +143,24 @@ def _inbound_before(person: Person, inbound: Message, since: dt.datetime):
     )
 
 
-def _recent_count(person: Person, inbound: Message, since: dt.datetime) -> int:
-    # Sliced: a flood of thousands costs no more to count than the limit.
-    limit = settings.INBOUND_MAX_TEXTS
-    return len(_inbound_before(person, inbound, since).values_list("pk", flat=True)[:limit])
+def _recent_count(person: Person, since: dt.datetime) -> int:
+    """The sender's texts since `since`, counted up to the limit (the text being handled is
+    stored after this, so it is not among them)."""
+    # Capped: a flood of thousands costs no more to count than the limit. Plain SQL on the
+    # message_person_recent index: this runs for nearly every text, and building it with the
+    # ORM cost more than running it.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {Message._meta.db_table}"  # noqa: S608
+            " WHERE person_id = %s AND direction = %s AND created_at >= %s LIMIT %s) AS recent",
+            [
+                person.pk,
+                Message.Direction.INBOUND.value,
+                connection.ops.adapt_datetimefield_value(since),
+                settings.INBOUND_MAX_TEXTS,
+            ],
+        )
+        return cursor.fetchone()[0]
 
 
 def _repeats(person: Person, inbound: Message, count: int, since: dt.datetime) -> bool:

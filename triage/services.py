@@ -143,22 +143,27 @@ def _handle_inbound(
             inbound.status = Message.Status.IGNORED
         conv = _apply(person, conv, t, content.version)
         inbound.conversation = conv  # RESTART files its text under the new episode
-        inbound.save()
+        analysis = inbound_limits.reply_analysis(t)
+        # The text and its replies in one INSERT, the text first (ids and times keep their order).
+        Message.objects.bulk_create(
+            [
+                inbound,
+                *(
+                    Message(
+                        person=person,
+                        conversation=conv,
+                        direction=Message.Direction.OUTBOUND,
+                        address=address,
+                        body=reply,
+                        status=Message.Status.REPLIED,
+                        analysis=analysis,
+                    )
+                    for reply in t.replies
+                ),
+            ]
+        )
         if "unparsed" in t.flags:
             signals.text_not_understood.send(sender=Message, conversation=conv, message=inbound)
-        analysis = inbound_limits.reply_analysis(t)
-        Message.objects.bulk_create(
-            Message(
-                person=person,
-                conversation=conv,
-                direction=Message.Direction.OUTBOUND,
-                address=address,
-                body=reply,
-                status=Message.Status.REPLIED,
-                analysis=analysis,
-            )
-            for reply in t.replies
-        )
     if t.emergency:
         log.warning("EMERGENCY outcome for %s: %s", mask(address), ",".join(t.state.reasons))
     return InboundResult(replies=t.replies, emergency=t.emergency, conversation_id=conv.pk)
