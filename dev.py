@@ -15,6 +15,7 @@ only when pyproject.toml changed since the last install.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import signal
@@ -22,13 +23,15 @@ import subprocess
 import sys
 import time
 import venv
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PYPROJECT = ROOT / "pyproject.toml"
 STAMP = VENV / ".backcheck-installed"
+# Beside .venv, not in it: it must exist before .venv does.
+LOCK = ROOT / "var" / "dev-install.lock"
 
 USAGE = """\
 usage: python3 dev.py <command> [args]
@@ -61,7 +64,42 @@ def ensure_venv() -> None:
     venv.EnvBuilder(with_pip=True).create(VENV)
 
 
+@contextlib.contextmanager
+def install_lock() -> Iterator[None]:
+    """Held while .venv is created or installed into, so `dev.py run` and `dev.py test` started
+    together (two terminals) wait for one install instead of both writing into .venv at once."""
+    LOCK.parent.mkdir(exist_ok=True)
+    with LOCK.open("a+b") as handle:
+        if os.name == "nt":
+            import msvcrt
+
+            handle.seek(0)
+            while True:
+                try:
+                    msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+                    break
+                except OSError:  # LK_LOCK gives up after about 10 s; keep waiting
+                    continue
+        else:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if os.name == "nt":
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+            else:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 def ensure_installed() -> None:
+    with install_lock():
+        _ensure_installed()
+
+
+def _ensure_installed() -> None:
     ensure_venv()
     wanted = hashlib.sha256(PYPROJECT.read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text().strip() == wanted:

@@ -12,7 +12,8 @@ from django.utils.html import format_html, format_html_join
 
 from clinic.alerts import alert_acknowledge
 from clinic.models import Alert
-from triage.models import Rule, mask
+from triage.admin_people import PersonAdmin
+from triage.models import Person, Rule, mask
 
 
 class AcknowledgedFilter(admin.SimpleListFilter):
@@ -138,3 +139,45 @@ class AlertAdmin(admin.ModelAdmin):
     @admin.display(description="acknowledged", boolean=True, ordering="acknowledged_at")
     def is_acknowledged(self, obj: Alert) -> bool:
         return obj.acknowledged
+
+
+# ---------------------------------------------------------------- alerts on a person's page
+
+
+class PersonAlertInline(admin.TabularInline):
+    """A person's alerts on their page, newest first, each linking to the alert (where it is
+    acknowledged). Shown to whoever may view alerts (clinicians), never to support."""
+
+    model = Alert
+    fk_name = "person"
+    extra = 0
+    can_delete = False
+    ordering = ("-created_at", "-id")
+    fields = ("alert_link", "kind", "tier", "rule_ids", "created_at", "acknowledged_at")
+    readonly_fields = fields
+    verbose_name_plural = "clinician alerts"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # acknowledging happens on the alert's own page, where it is logged
+
+    @admin.display(description="alert")
+    def alert_link(self, obj: Alert) -> str:
+        url = reverse("admin:clinic_alert_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, f"#{obj.pk}")
+
+    @admin.display(description="rules")
+    def rule_ids(self, obj: Alert) -> str:
+        return ", ".join(obj.reasons or []) or "-"
+
+
+class PersonWithAlertsAdmin(PersonAdmin):
+    """triage's person page plus the person's alerts (triage does not know about clinic)."""
+
+    inlines = [*PersonAdmin.inlines, PersonAlertInline]
+
+
+admin.site.unregister(Person)
+admin.site.register(Person, PersonWithAlertsAdmin)

@@ -143,10 +143,32 @@ def test_it_shows_each_subscription_state(person: Person) -> None:
     assert "Simulated" in html
 
 
+def test_it_lists_the_persons_alerts_for_a_clinician_but_not_for_support() -> None:
+    from clinic.models import Alert
+
+    webhook = Client()
+    body = "my upper back hurts and i cant feel my legs"
+    text_signed(webhook, NUMBER, body, token=FAKE_AUTH_TOKEN)
+    person = Person.objects.get(address=NUMBER)
+    alert = Alert.objects.get(person=person)
+
+    clinician = page(staff_client(CLINICIAN), person)
+    section = clinician.lower().split("clinician alerts", 1)[1]
+    assert reverse("admin:clinic_alert_change", args=[alert.pk]) in section
+    assert alert.reasons and all(rule.lower() in section for rule in alert.reasons)
+    assert "emergency" in section
+
+    support = page(staff_client(SUPPORT), person)
+    assert "clinician alerts" not in support.lower()
+    assert reverse("admin:clinic_alert_change", args=[alert.pk]) not in support
+
+
 def test_it_lets_a_clinician_set_the_time_zone(person: Person) -> None:
     url = reverse("admin:triage_person_change", args=[person.pk])
 
-    response = staff_client(CLINICIAN).post(url, {"timezone": "America/Chicago"})
+    # The page's form as a browser posts it: the alerts list's (empty) management form too.
+    form = {"timezone": "America/Chicago", "alerts-TOTAL_FORMS": "0", "alerts-INITIAL_FORMS": "0"}
+    response = staff_client(CLINICIAN).post(url, form)
 
     assert response.status_code == 302
     person.refresh_from_db()
