@@ -19,19 +19,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "BackCheck: unas preguntas sobre su dolor de espalda. Servicio automatizado, no es un diagnostico. Emergencia: llame al 911. STOP para salir, AYUDA para ayuda.",
     },
     "sys.help": {
-        "en": "{service}: automated back-pain info, max 3 msgs/wk. Not for emergencies: call 911/999. STOP to end. Help: {contact}. Msg&data rates may apply.",
+        "en": "{service}: automated back-pain info, max 3 msgs/wk. Not for emergencies: call 911. STOP to end. Help: {contact}. Msg&data rates may apply.",
         "es": "{service}: info automatizada de dolor de espalda, max 3 msj/sem. No es para emergencias: 911. STOP para salir. Ayuda: {contact}. Aplican tarifas.",
     },
     "sys.optout": {
-        "en": "You're unsubscribed from BackCheck and will get no more messages. If you have an emergency, call 911 (US) or 999 (UK).",
+        "en": "You're unsubscribed from BackCheck and will get no more messages. If you have an emergency, call 911.",
         "es": "Se ha dado de baja de BackCheck y no recibira mas mensajes. Si tiene una emergencia, llame al 911.",
     },
     "sys.optout_emergency": {
-        "en": "You're unsubscribed from BackCheck. What you describe could be serious: call 911 (US) or 999 (UK) or go to the ER now. Do not drive yourself.",
+        "en": "You're unsubscribed from BackCheck. What you describe could be serious: call 911 or go to the ER now. Do not drive yourself.",
         "es": "Se ha dado de baja de BackCheck. Lo que describe puede ser grave: llame al 911 o vaya a urgencias ahora. No conduzca.",
     },
     "sys.optout_crisis": {
-        "en": "You're unsubscribed from BackCheck. If you might hurt yourself, call or text 988 (US), call 999 or Samaritans 116 123 (UK), or 911 now.",
+        "en": "You're unsubscribed from BackCheck. If you might hurt yourself, call or text 988 now, or call 911. You are not alone.",
         "es": "Se ha dado de baja de BackCheck. Si piensa hacerse dano, llame o escriba al 988 o llame al 911 ahora. No esta solo.",
     },
     "sys.optin": {
@@ -43,7 +43,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "Gracias por su mensaje. Siga el consejo que le enviamos. Escriba REINICIAR para una nueva consulta. Emergencia: llame al 911.",
     },
     "sys.after_emergency": {
-        "en": "If you haven't yet, call 911 (999 in the UK) or go to the ER now. When you're safe, text RESTART to start a new check.",
+        "en": "If you haven't yet, call 911 or go to the ER now. When you're safe, text RESTART to start a new check.",
         "es": "Si aun no lo ha hecho, llame al 911 o vaya a urgencias ahora. Cuando este a salvo, escriba REINICIAR para una nueva consulta.",
     },
     "sys.safety_net": {
@@ -83,6 +83,22 @@ MESSAGES: dict[str, dict[str, str]] = {
     "sys.inbound_limit_gb": {
         "en": "You've sent a lot of texts in a short time; we'll read new ones again in a few minutes. If this is an emergency call 999.",
         "es": "Ha enviado muchos mensajes en poco tiempo; leeremos los nuevos otra vez en unos minutos. Si es una emergencia, llame al 999.",
+    },
+    "sys.help_gb": {
+        "en": "{service}: automated back-pain info, max 3 msgs/wk. Not for emergencies: call 999. STOP to end. Help: {contact}. Msg&data rates may apply.",
+        "es": "{service}: info automatizada de dolor de espalda, max 3 msj/sem. No es para emergencias: 999. STOP para salir. Ayuda: {contact}. Aplican tarifas.",
+    },
+    "sys.optout_gb": {
+        "en": "You're unsubscribed from BackCheck and will get no more messages. If you have an emergency, call 999.",
+        "es": "Se ha dado de baja de BackCheck y no recibira mas mensajes. Si tiene una emergencia, llame al 999.",
+    },
+    "sys.optout_emergency_gb": {
+        "en": "You're unsubscribed from BackCheck. What you describe could be serious: call 999 or go to A&E now. Do not drive yourself.",
+        "es": "Se ha dado de baja de BackCheck. Lo que describe puede ser grave: llame al 999 o vaya a urgencias ahora. No conduzca.",
+    },
+    "sys.optout_crisis_gb": {
+        "en": "You're unsubscribed from BackCheck. If you might hurt yourself, call Samaritans free on 116 123, or call 999 now. You are not alone.",
+        "es": "Se ha dado de baja de BackCheck. Si piensa hacerse dano, llame gratis a Samaritans al 116 123 o al 999 ahora. No esta solo.",
     },
     "outcome.soon_watch_gb": {
         "en": "Call 999 at once if you get leg weakness or numbness, trouble peeing, chest pain or trouble breathing. We'll check in with you by text.",
@@ -207,20 +223,36 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "Esto puede ser grave. Llame al 999 o vaya a urgencias ahora. No conduzca. Servicio automatizado, no es un diagnostico.",
     },
     "outcome.crisis": {
-        "en": "You matter. Please call or text 988 now (US) to talk to someone, or call 911. UK: call 999 or Samaritans 116 123. You are not alone.",
+        "en": "You matter. Please call or text 988 now to talk to someone, or call 911. You are not alone.",
         "es": "Usted importa. Llame o escriba al 988 ahora para hablar con alguien, o llame al 911. No esta solo.",
     },
+    "outcome.crisis_gb": {
+        "en": "You matter. Please call Samaritans free on 116 123 now to talk to someone, or call 999. You are not alone.",
+        "es": "Usted importa. Llame gratis a Samaritans al 116 123 ahora para hablar con alguien, o llame al 999. No esta solo.",
+    },
     "outcome.urgent": {
-        "en": "Please speak to a doctor or nurse today (UK: urgent GP appt or NHS 111; US: your doctor or urgent care). If worse or new numbness/weakness: 911/999.",
+        "en": "Please speak to a doctor or nurse today: call your doctor or go to urgent care. If it gets worse or you get new numbness/weakness, call 911.",
         "es": "Hable hoy con un medico o enfermera (su medico o urgencias de atencion primaria). Si empeora o nota adormecimiento/debilidad nueva: 911.",
     },
+    "outcome.urgent_gb": {
+        "en": "Please speak to a doctor or nurse today: ask your GP for an urgent appointment or call NHS 111. If worse or new numbness/weakness: call 999.",
+        "es": "Hable hoy con un medico o enfermera: pida cita urgente a su medico de cabecera (GP) o llame al NHS 111. Si empeora o nota adormecimiento/debilidad: 999.",
+    },
     "outcome.urgent_cancer": {
-        "en": "Because you've had cancer, contact your cancer team or their 24h line today. New leg weakness/numbness or bladder problems: call 911/999 now.",
+        "en": "Because you've had cancer, contact your cancer team or their 24h line today. New leg weakness/numbness or bladder problems: call 911 now.",
         "es": "Como ha tenido cancer, llame hoy a su equipo de oncologia o su linea de 24 h. Si nota debilidad o adormecimiento nuevo en las piernas: 911.",
     },
+    "outcome.urgent_cancer_gb": {
+        "en": "Because you've had cancer, contact your cancer team or their 24h line today. New leg weakness/numbness or bladder problems: call 999 now.",
+        "es": "Como ha tenido cancer, llame hoy a su equipo de oncologia o su linea de 24 h. Si nota debilidad o adormecimiento nuevo en las piernas: 999.",
+    },
     "outcome.disclaimer": {
-        "en": "Automated info service, not a diagnosis or medical advice, not monitored 24/7. Emergency: call 911 (US) or 999 (UK). Reply STOP to end, HELP for help.",
+        "en": "Automated info service, not a diagnosis or medical advice, not monitored 24/7. Emergency: call 911. Reply STOP to end, HELP for help.",
         "es": "Servicio automatizado, no es un diagnostico ni consejo medico, no se vigila 24 h. Emergencia: llame al 911. STOP para salir, AYUDA para ayuda.",
+    },
+    "outcome.disclaimer_gb": {
+        "en": "Automated info service, not a diagnosis or medical advice, not monitored 24/7. Emergency: call 999. Reply STOP to end, HELP for help.",
+        "es": "Servicio automatizado, no es un diagnostico ni consejo medico, no se vigila 24 h. Emergencia: llame al 999. STOP para salir, AYUDA para ayuda.",
     },
     "outcome.soon": {
         "en": "Please book an appointment with your doctor in the next 1-2 weeks and mention this back pain and your other symptoms. Text us if anything gets worse.",
@@ -239,8 +271,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "Vea a un medico si no mejora en 6 semanas, o antes si empeora. Debilidad/adormecimiento de piernas, no poder orinar, dolor de pecho o falta de aire: 911.",
     },
     "outcome.lower_back": {
-        "en": "This service is for upper back pain. For lower back pain see nhs.uk or your doctor. If legs go numb/weak or you can't pee, call 911/999.",
+        "en": "This service is for upper back pain. For lower back pain see your doctor. If your legs go numb/weak or you can't pee, call 911.",
         "es": "Este servicio es para dolor de espalda alta. Para dolor lumbar consulte a su medico. Si las piernas se duermen o debilitan o no puede orinar, llame al 911.",
+    },
+    "outcome.lower_back_gb": {
+        "en": "This service is for upper back pain. For lower back pain see nhs.uk or your GP. If your legs go numb/weak or you can't pee, call 999.",
+        "es": "Este servicio es para dolor de espalda alta. Para dolor lumbar vea nhs.uk o a su medico de cabecera. Si las piernas se duermen o debilitan o no orina: 999.",
     },
     # ---- check-ins (the reminders app; the plan in admin says which is sent when)
     "checkin.routine_2w": {

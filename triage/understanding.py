@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from triage import defaults, lexicon
+from triage.rules import EMERGENCY_SYMPTOMS
 
 Phrase = tuple[str, ...]
 
@@ -303,6 +304,20 @@ def _find_hits(tokens: tuple[str, ...], index) -> list[Hit]:
 
 NEGATION_WINDOW = 6
 
+# "dont text me i wet myself", "no more texts i cant feel my legs": the "no" refuses the texts,
+# it does not deny what follows (which would hide the emergency behind the STOP).
+_MESSAGING = frozenset(
+    """text texts txt txts message messages msg msgs sms contact mensajes mensaje textos msjs
+    manden envien escriban mandes envies escribas mande envie""".split()
+)
+
+
+def _asks_for_no_texts(tokens: tuple[str, ...], j: int) -> bool:
+    after = tokens[j + 1 : j + 4]
+    if any(t in _MESSAGING for t in after):
+        return True
+    return after[:1] == ("more",) and after[1:2] in (("i",), ("im",), ("my",))
+
 
 def _negated(tokens: tuple[str, ...], clauses: list[int], i: int) -> bool:
     clause = clauses[i]
@@ -310,7 +325,7 @@ def _negated(tokens: tuple[str, ...], clauses: list[int], i: int) -> bool:
     j = i - 1
     while j >= 0 and clauses[j] == clause and seen < NEGATION_WINDOW:
         tok = tokens[j]
-        if tok in lexicon.NEGATION_CUES:
+        if tok in lexicon.NEGATION_CUES and not _asks_for_no_texts(tokens, j):
             return True
         if tok not in CLAUSE_PUNCT:
             seen += 1
@@ -520,6 +535,28 @@ _RESTART_PATTERNS = tuple(
 )
 
 
+_EMERGENCY_KEYS = frozenset().union(*EMERGENCY_SYMPTOMS.values())
+
+
+def _keyword_core(tokens: Iterable[str]) -> str:
+    """A text or keyword as intents compare it: its words without punctuation and fillers."""
+    words = [t for t in tokens if t not in SENTENCE_ENDS | CLAUSE_PUNCT]
+    return " ".join([w for w in words if w not in _FILLER] or words)
+
+
+@lru_cache(maxsize=32)
+def _keyword_table(custom: frozenset[tuple[str, str]]) -> dict[str, str]:
+    """Staff keywords read exactly as a text is, so "Don't text me!", "UNSUBSCRIBE" or "can’t"
+    match what a person types. Cached by the keyword set: a text costs one lookup."""
+    table: dict[str, str] = {}
+    # Two phrases that read the same: STOP wins, as opting out must always work.
+    for phrase, action in sorted(custom, key=lambda pa: (pa[1] != "opt_out", pa)):
+        key = _keyword_core(tokenize(phrase))
+        if key:
+            table.setdefault(key, action)
+    return table
+
+
 def detect_intent(
     tokens: tuple[str, ...], raw: str, keywords: Mapping[str, str] | None = None
 ) -> str | None:
@@ -528,7 +565,7 @@ def detect_intent(
         return None
     core = [w for w in words if w not in _FILLER] or words
     joined = " ".join(core)
-    custom = {k.strip().lower(): v for k, v in (keywords or {}).items()}
+    custom = _keyword_table(frozenset((keywords or {}).items()))
     if joined in custom:
         return custom[joined]
     if joined in ("opt out", "stop all", "end all", "opt-out"):
@@ -812,6 +849,35 @@ def parse_age(text: str) -> int | None:
     return None
 
 
+# "1 day, no idea, 52" answers "how long, how did it start, how old?": once the duration and
+# the age are taken out, what is left says the person does not know what started it, which is
+# the "no clear reason" answer (and the safer one: U09 counts it as a red flag). Only these
+# explicit phrases count; "maybe" or "i think" qualify another answer rather than this one.
+_CAUSE_UNKNOWN_RE = re.compile(
+    r"^(?:(?:honestly|really|tbh|um+|hmm+|well|pues|bueno|la verdad|sinceramente)\s+)*"
+    r"(?:i\s+)?(?:have\s+)?(?:no idea|idk|dunno|dont know|do not know|not sure|im not sure|"
+    r"i am not sure|no clue|not a clue|unsure|who knows|not certain|ni idea|"
+    r"no tengo (?:ni )?idea|no se|no lo se|no sabria(?: decir)?|quien sabe|no estoy segur[oa])"
+    r"(?:\s+(?:why|how it started|what started it|what caused it|what happened|por que|"
+    r"porque|como empezo|de que))?(?:\s+(?:really|tbh|lol|la verdad|de verdad))?$"
+)
+_AGE_NUMBER_RE = re.compile(r"(?<![\d./])\b(1[1-9]|[2-9]\d|1[01]\d|120)\b(?![./]\d|\s*/)")
+_ANSWER_SPLIT_RE = re.compile(r"[,;.!?\n/]+|\s+(?:and|y)\s+")
+
+
+def says_cause_unknown(text: str) -> bool:
+    """True for a duration and/or age answer whose only other part is "no idea" / "ni idea"."""
+    rest, found = fold(text), 0
+    for pattern in (*_AGE_RES, _DURATION_RE, *(p for p, _ in _RELATIVE_WEEKS), _AGE_NUMBER_RE):
+        rest, n = pattern.subn(" , ", rest)
+        found += n
+    if not found:
+        return False
+    parts = [p for p in (x.strip() for x in _ANSWER_SPLIT_RE.split(rest)) if p]
+    parts = [p for p in parts if p not in ("ago", "hace", "desde", "since", "for", "about")]
+    return bool(parts) and all(_CAUSE_UNKNOWN_RE.match(p) for p in parts)
+
+
 _TREND_WORDS = {
     BETTER: frozenset(
         """better improving improved improves easing eased easier less mejor
@@ -939,13 +1005,21 @@ def analyze(
     score = parse_pain_score(text) if _SCORE_RE.search(folded) else None
     if score is not None and score >= 8:
         present.add("severe_pain")  # U11: "pain is 10/10"
+    if says_cause_unknown(text):
+        present.add("no_clear_cause")
+    intent = detect_intent(tokens, text, keywords)
+    if intent not in (None, "opt_out") and present & _EMERGENCY_KEYS:
+        # A staff keyword that is also an emergency ("help i cant breathe" made HELP) must not
+        # be answered as a keyword: the built-in reading decides. Opt-out keeps its keyword,
+        # as the engine folds the emergency advice into the STOP confirmation.
+        intent = detect_intent(tokens, text)
     return Analysis(
         text=text,
         tokens=tokens,
         present=frozenset(present),
         negated=frozenset(negated),
         language=detect_language(text, tokens),
-        intent=detect_intent(tokens, text, keywords),
+        intent=intent,
         uncertain="unsure" in tokens,
         weeks=parse_weeks(text),
         pain_score=score,
@@ -978,6 +1052,7 @@ __all__ = [
     "parse_trend",
     "parse_weeks",
     "parse_yes_no",
+    "says_cause_unknown",
     "tokenize",
     "YES",
     "NO",

@@ -74,8 +74,10 @@ def test_it_tells_a_uk_patient_to_go_to_a_and_e() -> None:
     assert "A&E" in render("outcome.emergency_gb", "en")
 
 
-def test_it_gives_the_uk_crisis_line_in_english() -> None:
-    assert "116 123" in render("outcome.crisis", "en")
+@pytest.mark.parametrize("key", ["outcome.crisis_gb", "sys.optout_crisis_gb"])
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_it_gives_a_uk_number_the_uk_crisis_line(key: str, lang: str) -> None:
+    assert "116 123" in render(key, lang) and "999" in render(key, lang)
 
 
 HELP_NOT_FOR_EMERGENCIES = {"en": "not for emergencies", "es": "no es para emergencias"}

@@ -1,0 +1,233 @@
+"""Texts people really send that the engine used to misread, through the signed webhook.
+
+- Staff keywords are read the way a text is ("Not interested!", "Menú", "Don’t want these"),
+  and never hide an emergency.
+- "no idea" / "ni idea" in the answer to "how long, how did it start, how old?" is the "no clear
+  reason" answer (U09's red flag), not a reason to ask how it started again.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.test import Client
+
+from tests.conftest import FAKE_AUTH_TOKEN
+from tests.scripts import text_signed
+from triage import defaults
+from triage.conversation import Person, advance
+from triage.models import Conversation, Keyword
+from triage.models import Person as PersonRow
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signed_webhook")]
+
+_numbers = itertools.count(100)
+
+HOW_DID_IT_START = {lang: defaults.MESSAGES["q.history.cause"][lang] for lang in ("en", "es")}
+HELP_TEXT_START = "BackCheck: automated back-pain info"
+
+
+def a_us_number() -> str:
+    return f"+1555987{next(_numbers):04d}"
+
+
+def text(client: Client, from_: str, body: str) -> list[str]:
+    return text_signed(client, from_, body, token=FAKE_AUTH_TOKEN)
+
+
+def conversation(from_: str) -> Conversation:
+    return Conversation.objects.filter(person__address=from_).latest("id")
+
+
+# ---------------------------------------------------------------- staff keywords
+
+
+@pytest.mark.parametrize(
+    ("phrase", "action", "sent", "reply_says"),
+    [
+        ("Not interested!", "opt_out", "not interested", "unsubscribed"),
+        ("NOT INTERESTED", "opt_out", "Not interested.", "unsubscribed"),
+        ("Don’t want these", "opt_out", "dont want these!!", "unsubscribed"),
+        ("dont want these", "opt_out", "Don't want these, thanks", "unsubscribed"),
+        ("Menú", "help", "MENU", HELP_TEXT_START),
+        ("menu", "help", "menú please", HELP_TEXT_START),
+        ("New one, please!", "restart", "new one", "a few quick questions"),
+    ],
+    ids=[
+        "exclaimed",
+        "shouted",
+        "curly-apostrophe",
+        "plain-apostrophe",
+        "accent",
+        "accent-text",
+        "fillers",
+    ],
+)
+def test_it_reads_a_staff_keyword_as_it_reads_a_text(
+    client: Client, phrase: str, action: str, sent: str, reply_says: str
+) -> None:
+    Keyword.objects.create(phrase=phrase, action=action)
+    number = a_us_number()
+    text(client, number, "my upper back hurts")
+
+    replies = text(client, number, sent)
+
+    assert reply_says in replies[0], replies
+    assert PersonRow.objects.get(address=number).opted_out == (action == "opt_out")
+
+
+def test_it_still_gives_the_emergency_advice_with_a_stop_keyword(client: Client) -> None:
+    Keyword.objects.create(phrase="Not interested!", action="opt_out")
+    number = a_us_number()
+    text(client, number, "my upper back hurts")
+
+    replies = text(client, number, "STOP. i wet myself")
+
+    assert len(replies) == 1
+    assert "unsubscribed" in replies[0] and "911" in replies[0]
+    assert PersonRow.objects.get(address=number).opted_out
+    assert conversation(number).tier == 3
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        "dont text me i wet myself",
+        "no more texts i cant feel my legs",
+        "no me manden mas mensajes se me duermen las piernas",
+    ],
+)
+def test_it_does_not_take_a_refusal_of_texts_for_a_denied_emergency(
+    client: Client, sent: str
+) -> None:
+    number = a_us_number()
+    text(client, number, "my upper back hurts")
+
+    replies = text(client, number, sent)
+
+    assert len(replies) == 1 and "911" in replies[0], replies
+    assert PersonRow.objects.get(address=number).opted_out
+    assert conversation(number).tier == 3
+
+
+def test_it_folds_the_emergency_advice_into_a_staff_stop_keyword_that_names_one(
+    client: Client,
+) -> None:
+    Keyword.objects.create(phrase="No more, I can't feel my legs", action="opt_out")
+    number = a_us_number()
+    text(client, number, "my upper back hurts")
+
+    replies = text(client, number, "no more i cant feel my legs")
+
+    assert "unsubscribed" in replies[0] and "911" in replies[0]
+    assert conversation(number).tier == 3
+
+
+def test_it_never_answers_an_emergency_with_a_staff_keyword_after_stop(client: Client) -> None:
+    # Opted out, only START and HELP are answered, before the emergency screen: a keyword that
+    # is itself an emergency must not turn the emergency into the HELP text.
+    Keyword.objects.create(phrase="Help, I can't breathe", action="help")
+    number = a_us_number()
+    text(client, number, "my upper back hurts")
+    text(client, number, "STOP")
+
+    replies = text(client, number, "help i cant breathe")
+
+    assert any("911" in r and "ER" in r for r in replies), replies
+    assert not any(r.startswith(HELP_TEXT_START) for r in replies)
+
+
+# ---------------------------------------------------------------- "no idea" what started it
+
+NO_IDEA_EN = [
+    "my upper back hurts really bad since yesterday",
+    "no",
+    "no",
+    "none",
+    "7 worse",
+    "1 day, no idea, 52",
+    "none",
+]
+NO_IDEA_ES = [
+    "me duele mucho la parte de arriba de la espalda desde ayer",
+    "no",
+    "no",
+    "ninguno",
+    "7 peor",
+    "1 dia, ni idea, 52",
+    "ninguno",
+]
+
+
+@pytest.mark.parametrize(
+    ("texts", "lang", "urgent_words"),
+    [(NO_IDEA_EN, "en", "doctor or nurse today"), (NO_IDEA_ES, "es", "medico o enfermera")],
+    ids=["en", "es"],
+)
+def test_it_takes_no_idea_as_no_clear_reason_and_gives_the_urgent_advice(
+    client: Client, texts: list[str], lang: str, urgent_words: str
+) -> None:
+    number = a_us_number()
+    turns = [text(client, number, body) for body in texts]
+
+    # rules.md U09: upper back pain, no clear mechanical cause, not improving -> URGENT.
+    assert not any(HOW_DID_IT_START[lang] in r for turn in turns for r in turn)
+    assert urgent_words in turns[5][0], turns[5]
+    conv = conversation(number)
+    assert conv.tier == 2
+    assert "U09" in conv.reasons
+    assert conv.texts_to_outcome == 6
+    assert conv.language == lang
+
+
+def run(texts: list[str], lang: str) -> list[list[str]]:
+    state, seen = None, []
+    for body in texts:
+        t = advance(state, body, person=Person(language=lang, country="US"))
+        state = t.state
+        seen.append(t.replies)
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("answer", "lang"),
+    [
+        ("1 day, idk, 52", "en"),
+        ("since yesterday, dunno, 52", "en"),
+        ("1 day, not sure, I'm 52", "en"),
+        ("1 day no idea 52", "en"),
+        ("1 day, no idea what started it, 52", "en"),
+        ("1 dia, no se, 52", "es"),
+        ("1 dia, no lo sé, tengo 52", "es"),
+    ],
+)
+def test_it_takes_other_ways_of_not_knowing_as_no_clear_reason(answer: str, lang: str) -> None:
+    start = NO_IDEA_EN if lang == "en" else NO_IDEA_ES
+    replies = run([*start[:5], answer], lang)
+
+    assert HOW_DID_IT_START[lang] not in replies[-1]
+    assert replies[-1][0] == defaults.MESSAGES["outcome.urgent"][lang]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["I think 3 weeks, 52", "not sure how long, 52"],
+    ids=["unsure-of-duration", "unsure-how-long"],
+)
+def test_it_still_asks_how_it_started_when_the_doubt_is_about_something_else(
+    answer: str,
+) -> None:
+    replies = run([*NO_IDEA_EN[:5], answer], "en")
+
+    assert not any(r == defaults.MESSAGES["outcome.urgent"]["en"] for r in replies[-1])
+    assert any(
+        r in (HOW_DID_IT_START["en"], defaults.MESSAGES["q.history.weeks"]["en"])
+        for r in replies[-1]
+    ), replies[-1]
+
+
+def test_it_does_not_read_no_idea_as_a_cause_when_asked_about_warning_signs() -> None:
+    replies = run([*NO_IDEA_EN[:3], "no idea"], "en")
+
+    assert replies[-1] == [defaults.MESSAGES["q.urgent_signs.reask"]["en"]]
