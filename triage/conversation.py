@@ -5,7 +5,7 @@ calls `advance`, and stores what comes back. Order of business for every inbound
 
 1. screen it for emergency signs (F01) - an emergency reply goes out at once, alone;
 2. keywords: opt-out (with the emergency advice folded in when both, F04), help, restart,
-   language;
+   language; after STOP, only START (a new, blank episode), HELP and emergencies are answered;
 3. otherwise answer the pending question, then ask the next question that could still raise
    the tier (highest tier wins and is never lowered, F02), or give the outcome.
 """
@@ -305,8 +305,14 @@ def advance(
 
     if person.opted_out:
         if a.intent == "opt_in" or (fold(text).strip(" .!") in ("yes", "si")):
+            # Re-subscribed into a new episode: nothing of the stopped one (half-answered
+            # questions, its outcome) carries over; their next text about pain starts afresh.
             t.action = "opt_in"
-            t.replies = [content.text("sys.optin", lang)]
+            t.state = st = State(texts_in=1)
+            if emergency:  # F01: the START text is screened too; the advice comes first
+                _absorb(st, a)
+                _emergency(t, emergency, person, content, lang)
+            t.replies.append(content.text("sys.optin", lang))
         elif a.intent == "help":
             t.replies = [content.text("sys.help", lang)]  # CTIA: HELP is answered, even after STOP
         elif emergency:
@@ -320,6 +326,7 @@ def advance(
         t.action = "opt_out"
         key = "sys.optout"
         if emergency:
+            _emergency_answers_checkin(t, checkin, text)
             _emergency(t, emergency, person, content, lang)  # the episode ends as an emergency
             key = "sys.optout_crisis" if emergency == ["E12"] else "sys.optout_emergency"
         t.replies = [content.text(key, lang)]  # one reply: the confirmation carries the advice
@@ -327,6 +334,7 @@ def advance(
 
     if emergency:
         _absorb(st, a)
+        _emergency_answers_checkin(t, checkin, text)
         _emergency(t, emergency, person, content, lang)
         return t
 
@@ -449,6 +457,28 @@ def _emergency(
     if "E12" in rule_ids:
         replies.append(content.text("outcome.crisis", lang))
     t.replies = replies
+
+
+def _emergency_answers_checkin(t: Transition, checkin: Checkin | None, text: str) -> None:
+    """An emergency in reply to a check-in answers it, like any other reply: the check-in is
+    marked replied (response rate, the plan) before the emergency cancels the rest of the plan.
+
+    Call before `_emergency`. The trend is "worse" whatever the text says of the pain: a new
+    emergency sign since the last contact is a worsening, and a clinician reads the text.
+    """
+    st = t.state
+    if st.phase not in ("done", "checkin") or st.tier >= Tier.EMERGENCY:
+        return
+    if checkin is not None and checkin.id != st.checkin_id:
+        st.checkin_id, st.checkin_kind, st.checkin_key = checkin.id, checkin.kind, checkin.key
+    elif st.phase != "checkin" or st.checkin_id is None:
+        return  # that check-in was answered and closed already: this is news, not an answer
+    score = parse_pain_score(text)
+    if score is not None:
+        st.scores.append(score)
+        st.pain_score = score
+    st.trend = WORSE
+    t.checkin_answer = {"id": st.checkin_id, "pain_score": score, "trend": WORSE}
 
 
 def _start(t: Transition, a: Analysis, content: Content, lang: str) -> Transition:
@@ -734,6 +764,12 @@ def _checkin_answer(
                 t, a, content, lang
             ):
                 return t  # "yes, but it's 9/10 now": the higher tier's advice, booked or not
+            if trend == WORSE:
+                # "yes, but it's worse": booked or not, a worsening is screened for new signs
+                # and advised on, as in any check-in reply (never just "good, keep it").
+                st.phase, st.pending, st.reasked = "checkin", "checkin_signs", False
+                t.replies = [content.text("checkin.signs", lang)]
+                return t
             if answer == YES:
                 t.replies = [content.text("checkin.booked_yes", lang)]
             else:  # not yet: the advice again, at the tier they already have

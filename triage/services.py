@@ -230,7 +230,12 @@ def _apply(
 
     if t.action in ("restart", "opt_in") and conv.status != Conversation.Status.ACTIVE:
         conv = Conversation.objects.create(person=person, language=person.language)
-    elif t.action == "restart":
+    elif t.action == "restart" or (
+        # START after a carrier opt-out (no STOP text, so the episode is still active): the
+        # engine starts them afresh, so that episode ends as after RESTART. An episode that
+        # never began (an erased number's first text) is kept, not closed empty.
+        t.action == "opt_in" and engine.State.from_dict(conv.state).phase != "new"
+    ):
         conv.status = Conversation.Status.CLOSED
         conv.save(update_fields=["status", "updated_at"])
         checkins_cancel(person, "new triage")
