@@ -4,6 +4,8 @@
   and never hide an emergency.
 - "no idea" / "ni idea" in the answer to "how long, how did it start, how old?" is the "no clear
   reason" answer (U09's red flag), not a reason to ask how it started again.
+- Slips on short words ("cnat fel my legz") still spell the emergency; "lost 10kg" is weight
+  loss like "lost 10 kg".
 """
 
 from __future__ import annotations
@@ -231,3 +233,50 @@ def test_it_does_not_read_no_idea_as_a_cause_when_asked_about_warning_signs() ->
     replies = run([*NO_IDEA_EN[:3], "no idea"], "en")
 
     assert replies[-1] == [defaults.MESSAGES["q.urgent_signs.reask"]["en"]]
+
+
+# ---------------------------------------------------------------- slips and amounts
+
+
+@pytest.mark.parametrize(
+    "sent",
+    ["cnat feel my legz", "cant fel my legs", "i cnt feel my legs since this morning"],
+)
+def test_it_reads_slips_on_short_words_as_the_emergency_they_spell(
+    client: Client, sent: str
+) -> None:
+    number = a_us_number()
+
+    replies = text(client, number, sent)
+
+    assert len(replies) == 1 and "911" in replies[0], replies
+    assert conversation(number).tier == 3
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        "back pain, lost 10kg without trying",
+        "upper back hurts and i've lost about 2 stone",
+        "dropped 15 lbs and my back hurts",
+        "lost a couple of pounds, my back is sore",
+        "perdi 5 kilos sin querer y me duele la espalda",
+    ],
+)
+def test_it_takes_weight_lost_in_any_amount_as_weight_loss(sent: str) -> None:
+    t = advance({}, sent, person=Person(opted_out=False, language=None, country="US"))
+
+    assert "U04" in t.state.reasons
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        "i lift 20 kg boxes at work and my upper back hurts",
+        "i havent lost any weight, my upper back hurts",
+    ],
+)
+def test_it_does_not_take_other_weights_for_weight_loss(sent: str) -> None:
+    t = advance({}, sent, person=Person(opted_out=False, language=None, country="US"))
+
+    assert "U04" not in t.state.reasons

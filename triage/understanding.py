@@ -179,6 +179,7 @@ def tokenize(text: str) -> tuple[str, ...]:
             tokens.extend(expanded.split())
         else:
             tokens.append(correct_typo(tok))
+    tokens = _split_amounts(tokens)
     # "No my legs are numb": a bare answer word opening a text is its own clause.
     if len(tokens) > 1 and tokens[0] in _ANSWER_LEADS and tokens[1] in _NEW_STATEMENT:
         tokens.insert(1, ",")
@@ -187,6 +188,18 @@ def tokenize(text: str) -> tuple[str, ...]:
         if not changed:
             break
     return tuple(tokens)
+
+
+# "lost 10kg", "down 15lbs": the amount and its unit read as two words, so the unit is seen.
+_NUMBER_UNIT_RE = re.compile(r"^(\d+)(kg|kgs|kilos?|lbs?|pounds?|st|stone)$")
+
+
+def _split_amounts(tokens: list[str]) -> list[str]:
+    out: list[str] = []
+    for tok in tokens:
+        m = _NUMBER_UNIT_RE.match(tok)
+        out.extend(m.groups() if m else (tok,))
+    return out
 
 
 def _apply_rewrites(tokens: list[str]) -> tuple[list[str], bool]:
