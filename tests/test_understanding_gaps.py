@@ -280,3 +280,31 @@ def test_it_does_not_take_other_weights_for_weight_loss(sent: str) -> None:
     t = advance({}, sent, person=Person(opted_out=False, language=None, country="US"))
 
     assert "U04" not in t.state.reasons
+
+
+@pytest.mark.parametrize(
+    ("sent", "rule"),
+    [
+        ("no aguanto la orina", "E03"),
+        ("no retengo la orina y me duele la espalda", "E03"),
+        ("i had to wear a diaper, my back is killing me", "E03"),
+        ("incontinence since yesterday", "E03"),
+        ("adormecida la zona intima", "E02"),
+        ("foot drop on my left side", "E01"),
+        ("hemoptysis and upper back pain", "E07"),
+    ],
+)
+def test_it_reads_plain_and_clinical_words_for_emergency_signs(sent: str, rule: str) -> None:
+    t = advance({}, sent, person=Person(opted_out=False, language=None, country="US"))
+
+    assert t.emergency and rule in t.state.reasons, t.state.reasons
+
+
+@pytest.mark.parametrize(
+    "sent",
+    ["no tengo incontinencia", "im not incontinent", "i dont wear diapers", "no aguanto el dolor"],
+)
+def test_it_does_not_read_denials_or_pain_as_incontinence(sent: str) -> None:
+    t = advance({}, sent, person=Person(opted_out=False, language=None, country="US"))
+
+    assert not t.emergency, t.state.reasons
