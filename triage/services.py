@@ -101,7 +101,7 @@ def _handle_inbound(
     with transaction.atomic():
         # A text Twilio delivers twice is refused by the MessageSid's unique constraint when it
         # is stored, at the end: everything done for it meanwhile rolls back with it.
-        person = _person_locked(address)
+        person, conv = _person_locked(address)
         inbound = Message(
             person=person,
             direction=Message.Direction.INBOUND,
@@ -118,7 +118,7 @@ def _handle_inbound(
             inbound.save()
             log.info("inbound from %s (%s) logged, not answered", mask(address), person.kind)
             return InboundResult(ignored=True)
-        conv = _active_conversation(person)
+        conv = conv or _active_conversation(person)
         inbound.conversation = conv
 
         content = content_load()
@@ -169,13 +169,29 @@ def _handle_inbound(
     return InboundResult(replies=t.replies, emergency=t.emergency, conversation_id=conv.pk)
 
 
-def _person_locked(address: str) -> Person:
+def _person_locked(address: str) -> tuple[Person, Conversation | None]:
+    """The sender, locked (created if new), and their active conversation if they have one.
+
+    Someone mid-conversation, the usual case, costs one statement: the person and the active
+    conversation locked together, the person first, as everywhere else that locks both (no
+    deadlock). Locked rows are re-read by PostgreSQL if a text just before this one changed them
+    while this one waited, so neither is stale; if that text ended the conversation, the row no
+    longer matches and the person alone is locked below.
+    """
+    conv = (
+        Conversation.objects.select_related("person")
+        .select_for_update(no_key=True, of=("person", "self"))
+        .filter(person__address=address, status=Conversation.Status.ACTIVE)
+        .first()
+    )
+    if conv is not None:
+        return conv.person, conv
     while True:
         # no_key: a person's texts still queue one at a time, but foreign-key checks of rows that
         # point at the person (an alert being updated by the notifier) are not blocked.
         locked = Person.objects.select_for_update(no_key=True).filter(address=address).first()
         if locked is not None:
-            return locked
+            return locked, None
         try:
             with transaction.atomic():
                 person = Person.objects.create(address=address, **person_classify(address))
@@ -186,7 +202,7 @@ def _person_locked(address: str) -> Person:
         except IntegrityError:  # created by a concurrent request a moment ago: lock that one
             continue
         # Ours since the INSERT (nobody else sees the row before commit).
-        return person
+        return person, None
 
 
 def _active_conversation(person: Person) -> Conversation:
