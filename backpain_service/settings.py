@@ -179,6 +179,12 @@ CELERY_TIMEZONE = "UTC"
 # Beat writes its schedule file after every task it sends, so the file's age tells a health
 # check that the scheduler is alive (docker-compose.yml).
 CELERY_BEAT_SYNC_EVERY = 1
+# Celery's Django fix-up closes the database connection before and after every task (a new
+# PostgreSQL backend per batch of check-ins) unless this is set; it then closes it every
+# 1,000 tasks, and backpain_service/celery.py retires it sooner as Django does between
+# requests (CONN_MAX_AGE, CONN_HEALTH_CHECKS). Read by celery/fixups/django.py as
+# app.conf["CELERY_DB_REUSE_MAX"]; not in Celery's settings reference.
+CELERY_DB_REUSE_MAX = 1000
 
 # Check-ins (reminders app) -------------------------------------------------------
 

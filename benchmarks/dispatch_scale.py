@@ -733,7 +733,9 @@ def dispatch_and_wait(due: int, fake: FakeTwilioProcess, workers: Workers, redis
     run.wall = time.perf_counter() - started
     cpu_after = cpu_now()
     run.cpu = {k: cpu_after[k] - cpu_before[k] for k in cpu_before}
-    time.sleep(1.5)  # PostgreSQL publishes its counters at most once a second
+    # PostgreSQL publishes a backend's counters at most once a second, and an idle backend's
+    # last ones up to 10 s later (PGSTAT_IDLE_INTERVAL): the workers keep their connections.
+    time.sleep(11)
     pg_after = pg_counters()
     run.pg = {k: pg_after[k] - pg_before[k] for k in pg_before}
     tasks_after = workers.stats()

@@ -22,6 +22,7 @@ from twilio.http.http_client import TwilioHttpClient
 
 from tests.fake_twilio import FakeTwilio
 from triage.sms import locmem
+from triage.sms.twilio_http import Urllib3HttpClient
 
 FAKE_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 FAKE_AUTH_TOKEN = "fake-twilio-auth-token"
@@ -101,18 +102,21 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 @pytest.fixture(autouse=True, scope="session")
 def _never_reach_real_twilio() -> Iterator[None]:
-    original = TwilioHttpClient.request
+    def guard(original: Any) -> Any:
+        def guarded(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            host = (urlsplit(url).hostname or "").lower()
+            if host == "twilio.com" or host.endswith(".twilio.com"):
+                # pytest.fail raises a BaseException, so `except Exception` in the
+                # code under test cannot swallow it.
+                pytest.fail(f"a test tried to reach real Twilio: {method} {url}; use fake_twilio")
+            return original(self, method, url, *args, **kwargs)
 
-    def guarded(self: TwilioHttpClient, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        host = (urlsplit(url).hostname or "").lower()
-        if host == "twilio.com" or host.endswith(".twilio.com"):
-            # pytest.fail raises a BaseException, so `except Exception` in the
-            # code under test cannot swallow it.
-            pytest.fail(f"a test tried to reach real Twilio: {method} {url}; use fake_twilio")
-        return original(self, method, url, *args, **kwargs)
+        return guarded
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(TwilioHttpClient, "request", guarded)
+        # Both HTTP clients the Twilio backend may use (triage/sms/twilio.py).
+        for client in (TwilioHttpClient, Urllib3HttpClient):
+            patch.setattr(client, "request", guard(client.request))
         yield
 
 

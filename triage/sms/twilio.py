@@ -3,6 +3,10 @@
 Reads settings on every send: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN,
 TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER, TWILIO_WEBHOOK_BASE_URL
 (for delivery status callbacks), TWILIO_API_URL and TWILIO_TIMEOUT.
+
+The twilio package's Client builds every request; it goes out through urllib3
+(triage/sms/twilio_http.py), or through the package's own requests-based client when
+the environment configures a proxy.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import re
 from typing import Any
 
 import requests
+import urllib3
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
@@ -20,6 +25,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from triage.sms.base import BaseSmsBackend, SmsError
+from triage.sms.twilio_http import Urllib3HttpClient
 
 DEFAULT_API_URL = "https://api.twilio.com"
 STATUS_CALLBACK_PATH = "/twilio/status/"
@@ -37,8 +43,8 @@ def rewrite_api_url(url: str, api_url: str) -> str:
     return _API_ORIGIN.sub(api_url.rstrip("/"), url, count=1)
 
 
-class ApiUrlHttpClient(TwilioHttpClient):
-    """Twilio's HTTP client, sending to settings.TWILIO_API_URL with settings.TWILIO_TIMEOUT."""
+class _ApiUrlMixin:
+    """Sends to settings.TWILIO_API_URL with settings.TWILIO_TIMEOUT, read on every request."""
 
     def request(
         self,
@@ -51,7 +57,7 @@ class ApiUrlHttpClient(TwilioHttpClient):
         timeout: float | None = None,
         allow_redirects: bool = False,
     ) -> Response:
-        return super().request(
+        return super().request(  # type: ignore[misc]
             method,
             rewrite_api_url(url, settings.TWILIO_API_URL),
             params=params,
@@ -61,6 +67,14 @@ class ApiUrlHttpClient(TwilioHttpClient):
             timeout=settings.TWILIO_TIMEOUT if timeout is None else timeout,
             allow_redirects=allow_redirects,
         )
+
+
+class ApiUrlHttpClient(_ApiUrlMixin, TwilioHttpClient):
+    """The twilio package's own client (requests), for a proxy configured in the environment."""
+
+
+class ApiUrlUrllib3HttpClient(_ApiUrlMixin, Urllib3HttpClient):
+    """The urllib3 client, used whenever the environment configures nothing for requests."""
 
 
 def error_from_twilio(exc: TwilioRestException | TwilioServiceException) -> SmsError:
@@ -80,26 +94,29 @@ def error_from_twilio(exc: TwilioRestException | TwilioServiceException) -> SmsE
     )
 
 
-# Environment variables requests reads on every request when a session trusts the environment.
-_REQUESTS_ENVIRONMENT = (
-    "http_proxy", "https_proxy", "all_proxy", "no_proxy",
-    "requests_ca_bundle", "curl_ca_bundle",
-)  # fmt: skip
+# Proxy variables requests reads (any case). The urllib3 client reads the CA-bundle ones
+# (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE) as requests does, but no proxies: getting proxies,
+# their exceptions and authentication right is requests' job.
+_PROXY_ENVIRONMENT = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
 
-def _environment_configures_requests() -> bool:
-    return any(name.lower() in _REQUESTS_ENVIRONMENT for name in os.environ)
+def _environment_configures_proxies() -> bool:
+    return any(name.lower() in _PROXY_ENVIRONMENT for name in os.environ)
+
+
+def twilio_http_client() -> ApiUrlHttpClient | ApiUrlUrllib3HttpClient:
+    """The HTTP client for the twilio Client: urllib3, unless the environment configures a
+    proxy, which only the package's requests-based client honours."""
+    if _environment_configures_proxies():
+        # requests then reads the proxy and CA-bundle variables on every request, as before.
+        return ApiUrlHttpClient()
+    return ApiUrlUrllib3HttpClient()
 
 
 class TwilioBackend(BaseSmsBackend):
     def __init__(self) -> None:
         # One HTTP client per backend so connections to Twilio are reused.
-        self.http_client = ApiUrlHttpClient()
-        if not _environment_configures_requests() and self.http_client.session is not None:
-            # Nothing for requests to find there: skip its per-request scan of the environment
-            # for proxies and CA bundles (a third of a text's CPU in the dispatcher). With a
-            # proxy or bundle configured, requests reads them as usual.
-            self.http_client.session.trust_env = False
+        self.http_client = twilio_http_client()
         self._clients: dict[tuple[str, str, str | None, str | None], Client] = {}
 
     def _client(self) -> Client:
@@ -141,7 +158,7 @@ class TwilioBackend(BaseSmsBackend):
             message = client.messages.create(**self._message_params(to, body))
         except (TwilioRestException, TwilioServiceException) as exc:
             raise error_from_twilio(exc) from exc
-        except requests.RequestException as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             # Timeouts and refused connections: Twilio may or may not have
             # queued the text, but giving up would certainly lose it.
             raise SmsError(f"Could not reach Twilio: {exc}", permanent=False) from exc
