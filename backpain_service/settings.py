@@ -197,6 +197,9 @@ CHECKIN_BATCH_SIZE = int(env.env_number(ENV, "CHECKIN_BATCH_SIZE", 100, minimum=
 # A claimed check-in not recorded within this many seconds (worker killed) is claimed again.
 CHECKIN_LEASE_SECONDS = env.env_number(ENV, "CHECKIN_LEASE_SECONDS", 300.0, minimum=10)
 CHECKIN_MAX_ATTEMPTS = int(env.env_number(ENV, "CHECKIN_MAX_ATTEMPTS", 8, minimum=1, integer=True))
+# A check-in whose worker died this many times while sending it (alone) is failed for staff to
+# see, instead of being claimed again forever (reminders/dispatch.py).
+CHECKIN_MAX_CRASHES = int(env.env_number(ENV, "CHECKIN_MAX_CRASHES", 5, minimum=1, integer=True))
 CHECKIN_RETRY_BASE_SECONDS = env.env_number(ENV, "CHECKIN_RETRY_BASE_SECONDS", 60.0, minimum=1)
 CHECKIN_RETRY_MAX_SECONDS = env.env_number(ENV, "CHECKIN_RETRY_MAX_SECONDS", 3600.0, minimum=1)
 # For a number whose zone phonenumbers cannot tell (quiet hours).

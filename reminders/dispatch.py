@@ -16,13 +16,27 @@ Sending
     id before committing. An opt-out therefore either commits first (and is seen here) or
     waits for the chunk to finish: nothing is sent after it.
 
-At-least-once window
+Lost check-ins and the send journal
     A worker killed between a text leaving and its chunk committing leaves the row claimed; it
-    is sent again when the lease expires (CHECKIN_LEASE_SECONDS). Only texts sent in that last,
-    uncommitted chunk can be repeated, at most one chunk (about one second of sending).
+    is claimed again when the lease expires (CHECKIN_LEASE_SECONDS), and the claim counts it in
+    `reclaims`. To tell which of those texts went out, each send is noted in the send journal
+    in Redis right after Twilio takes it (reminders/journal.py); a reclaimed row found there is
+    recorded as sent with that message sid, not sent again. So a kill repeats at most the one
+    text in flight (taken by Twilio, journal not yet written). Without Redis, or with Redis
+    unreachable, texts still go out, unjournaled: then a kill repeats its last, uncommitted
+    chunk (about one second of sending), as before the journal.
     A pass that fails part way without dying (Redis, which holds the rate limit, unreachable)
     hands back the rows it had not recorded: they go out on the next pass, not after the lease.
-    Measured under faults in docs/reliability.md ("Faults"), by tests/faults/.
+    Rows whose text went out in a chunk that failed are counted in `reclaims` too.
+
+Poison rows
+    Reclaimed rows not in the journal are sent after the rest of their batch, one per
+    transaction, each marked (`crashes`) in a commit of its own before it is sent and unmarked
+    when its outcome is recorded. A row that kills its worker is thus the only one left marked;
+    after CHECKIN_MAX_CRASHES such deaths it is failed with the reason in its last error
+    (shown in admin), instead of being claimed again forever.
+
+Measured under faults in docs/reliability.md ("Faults"), by tests/faults/.
 """
 
 from __future__ import annotations
@@ -33,14 +47,16 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Max
+from django.db.models import Case, F, Max, PositiveSmallIntegerField, UUIDField, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from reminders import journal as send_journal
 from reminders.models import Checkin, SendingWindow
 from reminders.quiet_hours import next_send_time, person_zones
 from reminders.ratelimit import get_limiter
@@ -69,16 +85,37 @@ class Summary:
     deferred: int = 0
     failed: int = 0
     cancelled: int = 0
+    recovered: int = 0  # lost check-ins found in the send journal: recorded, not sent again
+    unjournaled: int = 0  # texts sent while the send journal was unreachable
 
     def add(self, other: Summary) -> None:
-        for name in ("claimed", "sent", "deferred", "failed", "cancelled"):
+        for name in FIELDS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def line(self) -> str:
-        return (
+        text = (
             f"claimed={self.claimed} sent={self.sent} deferred={self.deferred} "
             f"failed={self.failed} cancelled={self.cancelled}"
         )
+        # Only after a worker died or Redis failed: not part of every pass's line.
+        for name in ("recovered", "unjournaled"):
+            if count := getattr(self, name):
+                text += f" {name}={count}"
+        return text
+
+
+FIELDS = ("claimed", "sent", "deferred", "failed", "cancelled", "recovered", "unjournaled")
+
+
+@dataclass
+class _Batch:
+    """What every chunk of one claimed batch shares."""
+
+    token: uuid.UUID
+    content: Content
+    window: SendingWindow
+    journal: send_journal.SendJournal | None
+    posted: list[int] = field(default_factory=list)  # rows whose text Twilio took
 
 
 # ---------------------------------------------------------------- claiming
@@ -119,6 +156,9 @@ def claim_batch(now: dt.datetime, limit: int) -> tuple[uuid.UUID, list[int]]:
             claimed_at=now,
             send_after=lease_end,
             updated_at=now,
+            # Still `sending` (the old value): the worker holding it never recorded it.
+            reclaims=_plus_one_where(status=Checkin.Status.SENDING),
+            journal_key=Coalesce(F("journal_key"), Value(token, output_field=UUIDField())),
         )
         claimed = list(
             Checkin.objects.filter(id__in=ids, claim_token=token).values_list("id", flat=True)
@@ -161,33 +201,46 @@ def dispatch_due(
 
 
 def send_batch(ids: list[int], token: uuid.UUID | str) -> Summary:
-    """Send a claimed batch, one transaction per chunk. Safe to run twice (token-checked)."""
+    """Send a claimed batch, one transaction per chunk. Safe to run twice (token-checked).
+
+    Rows a worker lost (`reclaims`) are first looked up in the send journal; those not found
+    there go last, one at a time (`_send_alone`).
+    """
     token = uuid.UUID(str(token))
     rate = settings.CHECKIN_MAX_PER_SECOND
     chunk = len(ids) if rate <= 0 else max(1, int(rate))
     summary = Summary()
-    content = content_load()
-    window = SendingWindow.current()
-    remaining = list(ids)
+    batch = _Batch(token, content_load(), SendingWindow.current(), send_journal.get_journal())
     try:
+        lost = _lost(ids, token)
+        journaled = _recover(lost, batch, summary) if lost else set()
+        lost = [pk for pk in lost if pk not in journaled]
+        apart = journaled.union(lost)
+        remaining = [pk for pk in ids if pk not in apart]
         while remaining:
-            part, left = _send_chunk(remaining[:chunk], token, content, window)
+            part, left = _send_chunk(remaining[:chunk], batch)
             summary.add(part)
             remaining = left + remaining[chunk:]
+        for pk in lost:
+            summary.add(_send_alone(pk, batch))
     except Exception:
         # Redis (the rate limit) or the database failed part way. The failed chunk rolled
         # back; hand back what this batch had not recorded, so the next pass sends it instead
         # of waiting out the lease. With the database gone this fails too: the lease it is.
         with contextlib.suppress(DatabaseError):
-            _release(ids, token)
+            _release(ids, token, posted=batch.posted)
         raise
     # Rows of ours left behind (their person was busy): try again shortly.
     summary.deferred += _release(ids, token)
     return summary
 
 
-def _release(ids: list[int], token: uuid.UUID) -> int:
-    """Our claimed rows not yet recorded go back to pending, claimable after BUSY_RETRY."""
+def _release(ids: list[int], token: uuid.UUID, *, posted: list[int] | None = None) -> int:
+    """Our claimed rows not yet recorded go back to pending, claimable after BUSY_RETRY.
+
+    `posted`: rows whose text Twilio took in a chunk that then failed. They are counted as
+    lost (`reclaims`), so the next pass reads the journal instead of sending them again.
+    """
     return Checkin.objects.filter(
         id__in=ids, claim_token=token, status=Checkin.Status.SENDING
     ).update(
@@ -195,7 +248,114 @@ def _release(ids: list[int], token: uuid.UUID) -> int:
         claim_token=None,
         send_after=timezone.now() + BUSY_RETRY,
         updated_at=timezone.now(),
+        reclaims=_plus_one_where(id__in=posted or []),
     )
+
+
+def _plus_one_where(**lookup: object) -> Case:
+    """`reclaims`, plus one for the rows matching `lookup`, in an UPDATE's SET."""
+    return Case(
+        When(**lookup, then=F("reclaims") + 1),
+        default=F("reclaims"),
+        output_field=PositiveSmallIntegerField(),
+    )
+
+
+# ---------------------------------------------------------------- lost check-ins
+
+
+def _lost(ids: list[int], token: uuid.UUID) -> list[int]:
+    """Our rows that a worker lost before: those that killed a worker most often go last."""
+    return list(
+        Checkin.objects.filter(
+            id__in=ids, claim_token=token, status=Checkin.Status.SENDING, reclaims__gt=0
+        )
+        .order_by("crashes", "id")
+        .values_list("id", flat=True)
+    )
+
+
+def _recover(ids: list[int], batch: _Batch, summary: Summary) -> set[int]:
+    """Record as sent the lost rows whose text the journal says Twilio took.
+
+    Returns the ids found in the journal. Those whose person was busy (row locked by a text
+    being handled) are not recorded now and must not be sent either: they are handed back with
+    the batch's other leftovers, and the next pass records them.
+    """
+    if batch.journal is None:
+        return set()
+    mine = Checkin.objects.filter(
+        id__in=ids, claim_token=batch.token, status=Checkin.Status.SENDING
+    )
+    entries = batch.journal.lookup(mine.only("id", "journal_key"))
+    if not entries:
+        return set()
+    with transaction.atomic():
+        # The person's row too, as a chunk locks it: the message row inserted below needs a
+        # share lock on it, and waiting for it while holding the check-in's could deadlock
+        # with a STOP cancelling that check-in.
+        rows = list(
+            mine.filter(id__in=entries)
+            .select_for_update(skip_locked=True, of=("self", "person"))
+            .select_related("person", "conversation")
+            .order_by("id")
+        )
+        messages = []
+        for row in rows:
+            entry = entries[row.pk]
+            row.attempts += 1
+            body = checkin_text(row.person, row.message_key, batch.content)
+            messages.append(_record_sent(row, entry.sid, entry.sent_at, body))
+            summary.recovered += 1
+            log.warning(
+                "check-in %s: found sent (%s) in the send journal after its worker was lost; "
+                "recorded, not sent again",
+                row.pk,
+                entry.sid,
+            )
+        Message.objects.bulk_create(messages)
+        for row in rows:
+            row.message = row._message  # type: ignore[attr-defined]
+        if rows:
+            _save_sent(rows, timezone.now())
+        _forget_on_commit(rows, batch)
+    return set(entries)
+
+
+def _send_alone(pk: int, batch: _Batch) -> Summary:
+    """One lost row in a transaction of its own, marked first in a commit of its own.
+
+    If sending it kills the worker, the mark stays on this row only (not on the rest of the
+    batch, already recorded or not yet started), and the next claim sees one more crash.
+    """
+    mine = Checkin.objects.filter(pk=pk, claim_token=batch.token, status=Checkin.Status.SENDING)
+    if not mine.update(crashes=F("crashes") + 1):
+        return Summary()
+    summary, _ = _send_chunk([pk], batch)
+    # Still ours and unrecorded: the chunk skipped it (its person was busy) or never reached
+    # it. Nothing was sent, so the mark goes; a recorded outcome cleared it already.
+    mine.update(crashes=F("crashes") - 1)
+    return summary
+
+
+def _forget_on_commit(rows: list[Checkin], batch: _Batch) -> None:
+    journal = batch.journal
+    if journal is not None and rows:
+        transaction.on_commit(lambda: journal.forget(rows))
+
+
+def _give_up_crashed(row: Checkin, summary: Summary) -> None:
+    deaths = row.crashes - 1  # the mark for this attempt is not a death
+    times = "once" if deaths == 1 else f"{deaths} times"
+    row.status, row.claim_token, row.error_code = Checkin.Status.FAILED, None, None
+    row.last_error = (
+        f"Not retried: the worker died {times} while sending this check-in. It may have "
+        "reached the person (check the sent messages and the worker logs); send it by hand "
+        "if needed."
+    )
+    row.updated_at = timezone.now()
+    summary.failed += 1
+    log.error("check-in %s failed: its worker died %s while sending it", row.pk, times)
 
 
 def _ineligible(row: Checkin) -> str | None:
@@ -213,7 +373,7 @@ def _ineligible(row: Checkin) -> str | None:
     return None
 
 
-def _send_chunk(ids, token, content, window) -> tuple[Summary, list[int]]:
+def _send_chunk(ids: list[int], batch: _Batch) -> tuple[Summary, list[int]]:
     """Send what is ready of `ids` in one transaction; return the ids not reached in time.
 
     The transaction holds the people's row locks (so a STOP cannot slip past a send), so it
@@ -227,10 +387,11 @@ def _send_chunk(ids, token, content, window) -> tuple[Summary, list[int]]:
         rows = list(
             Checkin.objects.select_for_update(skip_locked=True, of=("self", "person"))
             .select_related("person", "conversation")
-            .filter(id__in=ids, claim_token=token, status=Checkin.Status.SENDING)
+            .filter(id__in=ids, claim_token=batch.token, status=Checkin.Status.SENDING)
             .order_by("id")
         )
         ready: list[Checkin] = []
+        crashed: set[int] = set()
         newest = _newest_due(rows, now)
         for row in rows:
             reason = _ineligible(row)
@@ -242,11 +403,15 @@ def _send_chunk(ids, token, content, window) -> tuple[Summary, list[int]]:
                 # only the later one goes, not two questions back to back.
                 _cancel(row, "superseded by a later check-in", summary)
                 continue
+            if row.crashes > settings.CHECKIN_MAX_CRASHES:
+                _give_up_crashed(row, summary)
+                crashed.add(row.pk)
+                continue
             person = row.person
             zones = person_zones(
                 person.timezone, person.phone or person.address, settings.CHECKIN_DEFAULT_TIMEZONE
             )
-            opens = next_send_time(now, zones, window.start, window.end)
+            opens = next_send_time(now, zones, batch.window.start, batch.window.end)
             if opens > now:
                 row.status, row.send_after, row.claim_token = Checkin.Status.PENDING, opens, None
                 summary.deferred += 1
@@ -281,7 +446,7 @@ def _send_chunk(ids, token, content, window) -> tuple[Summary, list[int]]:
                     # these slots up; the next chunk books new ones.
                     left = [r.pk for r in ready[n:]]
                     break
-                message = _send_one(row, content, summary)
+                message = _send_one(row, batch, summary)
                 if message is not None:
                     messages.append(message)
                 elif reason := _ineligible(row):
@@ -293,6 +458,12 @@ def _send_chunk(ids, token, content, window) -> tuple[Summary, list[int]]:
                     row.message = row._message  # type: ignore[attr-defined]
         not_reached = set(left)
         _save_rows([row for row in rows if row.pk not in not_reached])
+        if unmark := [
+            r.pk for r in rows if r.crashes and r.pk not in not_reached and r.pk not in crashed
+        ]:
+            # An outcome was recorded: the worker lived through these sends.
+            Checkin.objects.filter(pk__in=unmark).update(crashes=0)
+        _forget_on_commit([row for row in ready if row.status == Checkin.Status.SENT], batch)
     return summary, left
 
 
@@ -393,26 +564,38 @@ def checkin_text(person: Person, message_key: str, content: Content) -> str:
     return replace(content, uk=person.country in UK_REGIONS).text(message_key, lang)
 
 
-def _send_one(row: Checkin, content, summary: Summary) -> Message | None:
+def _send_one(row: Checkin, batch: _Batch, summary: Summary) -> Message | None:
     person = row.person
     now = timezone.now()
     row.updated_at = now
     row.attempts += 1
-    body = checkin_text(person, row.message_key, content)
+    body = checkin_text(person, row.message_key, batch.content)
     to = person.phone or person.address
     try:
         sid = send_sms(to, body)
     except (SmsError, ImproperlyConfigured) as exc:
         _record_failure(row, exc, summary)
         return None
+    # Before anything else: from here until the chunk commits, only this note tells a worker
+    # that reclaims the row that the text went out.
+    if batch.journal is not None and not batch.journal.record(row, sid, now):
+        summary.unjournaled += 1
+    batch.posted.append(row.pk)
+    summary.sent += 1
+    return _record_sent(row, sid, now, body)
+
+
+def _record_sent(row: Checkin, sid: str, sent_at: dt.datetime, body: str) -> Message:
+    """Mark `row` sent as `sid` (saved by _save_sent) and return its outbound message."""
+    person = row.person
     row.status, row.provider_sid, row.sent_at, row.claim_token = (
         Checkin.Status.SENT,
         sid,
-        now,
+        sent_at,
         None,
     )
+    row.updated_at = timezone.now()
     row.last_error, row.error_code = "", None
-    summary.sent += 1
     message = Message(
         person=person,
         conversation=row.conversation,

@@ -114,6 +114,17 @@ class Checkin(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     claim_token = models.UUIDField(null=True, blank=True, editable=False)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Names the row in the send journal (reminders/journal.py): the token of its first claim,
+    # random, so a journal entry written for another database's row with this id never matches.
+    journal_key = models.UUIDField(null=True, blank=True, editable=False)
+    # Claims that ended with nothing recorded: the worker died or hung past its lease, or its
+    # chunk failed after texts went out. While non-zero the journal is read before sending,
+    # and the row is sent alone, in its own transaction.
+    reclaims = models.PositiveSmallIntegerField(default=0, db_default=0)
+    # Consecutive sends of this row (sent alone) during which the worker died. At
+    # CHECKIN_MAX_CRASHES the row is failed instead of killing workers forever.
+    # db_default: workers of the previous release may still insert rows while this deploys.
+    crashes = models.PositiveSmallIntegerField(default=0, db_default=0)
     provider_sid = models.CharField(max_length=64, blank=True)
     message = models.OneToOneField(
         Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="checkin"

@@ -192,6 +192,33 @@ def kill(process: subprocess.Popen[str]) -> str:
     return output or ""
 
 
+# ---------------------------------------------------------------- the send journal
+
+
+def journal_ids(redis_url: str) -> set[int]:
+    """Check-ins with an entry in the send journal (reminders/journal.py) at `redis_url`."""
+    import redis
+
+    from reminders.journal import PREFIX
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        return {int(key.rsplit(b":", 1)[1]) for key in client.scan_iter(match=f"{PREFIX}*")}
+    finally:
+        client.close()
+
+
+def journal_clear(redis_url: str) -> None:
+    """Empty the PRIVATE Redis at `redis_url` (never the shared one): one trial's entries."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
 # ---------------------------------------------------------------- at-least-once bookkeeping
 
 
@@ -207,10 +234,17 @@ class Interrupted:
     final: dict[str, tuple[str, str]] = field(default_factory=dict)  # number -> (status, sid)
     outbound: Counter[str] = field(default_factory=Counter)  # outbound Message rows per number
     sids: dict[str, set[str]] = field(default_factory=dict)  # sids the fakes issued per number
+    # Numbers whose send the interrupted dispatcher had noted in the send journal by then.
+    journaled: set[str] = field(default_factory=set)
 
     @property
     def uncommitted(self) -> list[str]:
         return [n for n in self.first if n not in self.committed]
+
+    @property
+    def repeated(self) -> list[str]:
+        """Sent by the interrupted dispatcher, but neither recorded nor journaled."""
+        return [n for n in self.uncommitted if n not in self.journaled]
 
     @property
     def duplicates(self) -> int:
@@ -218,17 +252,19 @@ class Interrupted:
         posts = Counter(self.first) + Counter(self.finisher)
         return sum(1 for count in posts.values() if count > 1)
 
-    def check(self, *, chunk_limit: int, context: str) -> None:
+    def check(self, *, chunk_limit: int, context: str, repeat_limit: int | None = None) -> None:
         """Every due check-in POSTed at least once and recorded sent once; only the
-        interrupted dispatcher's last, uncommitted sends can have gone twice."""
+        interrupted dispatcher's last, uncommitted sends can have gone twice, and of those only
+        the ones not in the send journal: at most `repeat_limit`, the last sends."""
         where = f" ({context})"
         first, finisher = Counter(self.first), Counter(self.finisher)
         assert set(first.values()) <= {1}, "a dispatcher POSTed one check-in twice" + where
         assert set(finisher.values()) <= {1}, "the finisher POSTed one check-in twice" + where
         assert set(self.first) | set(self.finisher) == self.due, "a check-in never POSTed" + where
         assert self.committed <= set(self.first), "recorded sent but never POSTed" + where
-        assert set(self.finisher) == self.due - self.committed, (
-            "the finisher must send exactly what was not recorded sent" + where
+        assert self.journaled <= set(self.first), "journaled but never POSTed" + where
+        assert set(self.finisher) == self.due - self.committed - self.journaled, (
+            "the finisher must send exactly what was neither recorded sent nor journaled" + where
         )
         unsent = self.uncommitted
         # What was sent but not recorded is what went out after the last commit: the tail.
@@ -238,7 +274,16 @@ class Interrupted:
         assert len(unsent) <= chunk_limit, (
             f"{len(unsent)} texts uncommitted, more than one chunk ({chunk_limit})" + where
         )
-        assert self.duplicates == len(unsent), where
+        repeated = self.repeated
+        assert self.duplicates == len(repeated), where
+        if repeat_limit is not None:
+            # Each send is journaled before the next leaves: only the last can be missing.
+            assert self.first[len(self.first) - len(repeated) :] == repeated, (
+                f"texts sent twice {repeated} are not the last sent" + where
+            )
+            assert len(repeated) <= repeat_limit, (
+                f"{len(repeated)} texts sent twice, more than {repeat_limit}" + where
+            )
         statuses = Counter(status for status, _ in self.final.values())
         assert set(self.final) == self.due and statuses == {"sent": len(self.due)}, (
             f"final statuses {dict(statuses)}" + where

@@ -9,9 +9,12 @@ the pass, not in the interpreter's start-up.) The claims it held are left as a d
 leaves them; their lease running out is simulated by moving send_after back (the claim query
 reads only status and send_after). A fresh dispatcher then finishes the work.
 
-Duplicates are possible by design (docs/reliability.md): texts sent after the dead worker's
-last commit went out but were never recorded, so they go again. The test proves they are
-exactly that tail of its sends, at most one chunk, and counts them.
+The dispatchers note each text Twilio took in the send journal, on a private Redis
+(reminders/journal.py), and the finisher records the dead worker's journaled texts as sent
+instead of sending them again. Texts sent after the dead worker's last commit and missing from
+the journal go twice: only the text in flight when the kill landed (Twilio took it, the journal
+write had not happened). The test proves the repeats are at most that one, the last sent, and
+counts them (docs/reliability.md, "Faults").
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from django.utils import timezone
 
 from reminders.dispatch import dispatch_due
 from reminders.models import Checkin
+from tests.faults.conftest import PrivateRedis
 from tests.faults.rows import due_checkins
 from tests.faults.scripted_twilio import ScriptedTwilio, point_settings_at, sids_by_number
 from tests.faults.support import (
@@ -37,6 +41,8 @@ from tests.faults.support import (
     dispatcher_connections,
     dispatcher_env,
     go,
+    journal_clear,
+    journal_ids,
     kill,
     report,
     seeded_random,
@@ -58,11 +64,15 @@ PEOPLE = 200
 BATCH = 50  # rows per claim; with no rate limit a chunk is at most this (and ~1 s of sending)
 SEND_DELAY = 0.002  # the fake's answer time, so a pass takes most of a second
 EXTRA_DELAY = 0.03  # longest wait after the K-th send before the kill
+REPEAT_LIMIT = 1  # texts a kill may send twice: the one in flight, not yet journaled
 
 
-def test_it_sends_every_checkin_once_on_record_after_a_worker_is_killed(settings: Any) -> None:
+def test_it_sends_every_checkin_once_on_record_after_a_worker_is_killed(
+    settings: Any, private_redis: PrivateRedis
+) -> None:
     rng, seed = seeded_random("killed dispatcher")
     settings.CHECKIN_MAX_PER_SECOND = 0
+    settings.REDIS_URL = private_redis.url  # the finisher reads the dead worker's journal
     totals: Counter[str] = Counter()
     per_trial: list[int] = []
     with ScriptedTwilio(delay=SEND_DELAY) as first, ScriptedTwilio() as finisher:
@@ -71,6 +81,7 @@ def test_it_sends_every_checkin_once_on_record_after_a_worker_is_killed(settings
             twilio_url=first.url,
             CHECKIN_BATCH_SIZE=str(BATCH),
             CHECKIN_LEASE_SECONDS="10",
+            REDIS_URL=private_redis.url,
         )
         point_settings_at(settings, finisher)
         process = warm_dispatcher(env)
@@ -79,10 +90,16 @@ def test_it_sends_every_checkin_once_on_record_after_a_worker_is_killed(settings
                 nth, delay = rng.randint(1, PEOPLE), rng.uniform(0, EXTRA_DELAY)
                 context = f"trial {trial}, kill {delay:.3f} s after send {nth}, FAULTS_SEED={seed}"
                 outcome, held, finished_first = run_trial(
-                    trial, process, first, finisher, nth=nth, delay=delay
+                    trial,
+                    process,
+                    first,
+                    finisher,
+                    nth=nth,
+                    delay=delay,
+                    redis_url=private_redis.url,
                 )
                 process = warm_dispatcher(env)  # the next trial's, starting meanwhile
-                outcome.check(chunk_limit=BATCH, context=context)
+                outcome.check(chunk_limit=BATCH, repeat_limit=REPEAT_LIMIT, context=context)
                 if finished_first:
                     totals["finished before the kill"] += 1
                 elif not outcome.committed:
@@ -90,6 +107,9 @@ def test_it_sends_every_checkin_once_on_record_after_a_worker_is_killed(settings
                 else:
                     totals["killed after some commits"] += 1
                 totals["trials with claims left"] += bool(held)
+                totals["recorded from the journal"] += len(outcome.uncommitted) - len(
+                    outcome.repeated
+                )
                 totals["duplicates"] += outcome.duplicates
                 totals["texts"] += len(outcome.due)
                 per_trial.append(outcome.duplicates)
@@ -115,8 +135,10 @@ def run_trial(
     *,
     nth: int,
     delay: float,
+    redis_url: str,
 ) -> tuple[Interrupted, int, bool]:
     """Seed, run the pass, kill it after send `nth` (+ `delay`), expire its leases, finish."""
+    journal_clear(redis_url)
     rows = due_checkins(PEOPLE, prefix=trial)
     reached = first.when_requests(nth)
     go(process)
@@ -136,6 +158,11 @@ def run_trial(
     )
     claimed = Checkin.objects.filter(status=Checkin.Status.SENDING)
     held = claimed.count()
+    journaled = set(
+        Checkin.objects.filter(id__in=journal_ids(redis_url)).values_list(
+            "person__phone", flat=True
+        )
+    )
     # The dead worker's lease runs out.
     claimed.update(send_after=timezone.now() - dt.timedelta(seconds=1))
     dispatch_due()
@@ -156,5 +183,6 @@ def run_trial(
             )
         ),
         sids=sids_by_number(first, finisher),
+        journaled=journaled,
     )
     return outcome, held, finished_first

@@ -4,8 +4,10 @@ A private cluster (never the shared server) holds the check-ins. A real `send_du
 process sends through a fake Twilio; at a random point (seeded, reported) the cluster is
 restarted, which cuts every connection and rolls back the open chunk. The dispatcher dies on
 its next query; its leases running out is simulated by moving send_after back, and a fresh
-dispatcher process finishes. Nothing may be lost, every row is recorded sent once, and only the
-texts of the chunk that was rolled back can go twice (counted and reported).
+dispatcher process finishes. Nothing may be lost and every row is recorded sent once. The texts
+of the chunk that was rolled back went out; the dispatchers note each one in the send journal
+on a private Redis (reminders/journal.py), so the finisher records them instead of sending them
+again: none goes twice (counted and reported).
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ import sys
 import time
 from collections import Counter
 
-from tests.faults.conftest import PrivatePostgres
+from tests.faults.conftest import PrivatePostgres, PrivateRedis
 from tests.faults.scripted_twilio import ScriptedTwilio, sids_by_number
 from tests.faults.support import (
     ROOT,
     Interrupted,
     dispatcher_env,
     go,
+    journal_clear,
+    journal_ids,
     kill,
     report,
     seeded_random,
@@ -35,6 +39,8 @@ PEOPLE = 300
 BATCH = 50
 SEND_DELAY = 0.002
 EXTRA_DELAY = 0.03
+# The dispatcher stays alive until its next query, so every text it sent is journaled.
+REPEAT_LIMIT = 0
 
 
 def seed(server: PrivatePostgres) -> None:
@@ -88,6 +94,16 @@ def outbound(server: PrivatePostgres, prefix: int) -> Counter[str]:
     return Counter(dict(found))
 
 
+def numbers(server: PrivatePostgres, ids: set[int]) -> set[str]:
+    with server.connect() as conn:
+        found = conn.execute(
+            "SELECT p.phone FROM reminders_checkin c JOIN triage_person p ON p.id = c.person_id "
+            "WHERE c.id = ANY(%s)",
+            [sorted(ids)],
+        ).fetchall()
+    return {phone for (phone,) in found}
+
+
 def expire_leases(server: PrivatePostgres) -> int:
     """The dead dispatcher's leases run out (and any claim it handed back is due again)."""
     with server.connect() as conn:
@@ -98,13 +114,17 @@ def expire_leases(server: PrivatePostgres) -> int:
 
 
 def test_it_loses_no_checkin_when_postgres_restarts_mid_dispatch(
-    private_postgres: PrivatePostgres,
+    private_postgres: PrivatePostgres, private_redis: PrivateRedis
 ) -> None:
     rng, seed_value = seeded_random("postgres restart")
     totals: Counter[str] = Counter()
     per_trial: list[int] = []
     seed(private_postgres)
-    extra = {"CHECKIN_BATCH_SIZE": str(BATCH), "CHECKIN_LEASE_SECONDS": "10"}
+    extra = {
+        "CHECKIN_BATCH_SIZE": str(BATCH),
+        "CHECKIN_LEASE_SECONDS": "10",
+        "REDIS_URL": private_redis.url,
+    }
     with ScriptedTwilio(delay=SEND_DELAY) as first, ScriptedTwilio() as finisher:
         first_env = dispatcher_env(database_url=private_postgres.url, twilio_url=first.url, **extra)
         finisher_env = dispatcher_env(
@@ -117,6 +137,7 @@ def test_it_loses_no_checkin_when_postgres_restarts_mid_dispatch(
             )
             process, fresh = warm_dispatcher(first_env), warm_dispatcher(finisher_env)
             try:
+                journal_clear(private_redis.url)
                 make_due(private_postgres, trial)
                 reached = first.when_requests(nth)
                 go(process)
@@ -131,6 +152,7 @@ def test_it_loses_no_checkin_when_postgres_restarts_mid_dispatch(
                 committed = {
                     p for p, status, _ in rows(private_postgres, trial) if status == "sent"
                 }
+                journaled = numbers(private_postgres, journal_ids(private_redis.url))
                 expire_leases(private_postgres)
 
                 go(fresh)
@@ -148,12 +170,18 @@ def test_it_loses_no_checkin_when_postgres_restarts_mid_dispatch(
                 final={phone: (status, sid) for phone, status, sid in final},
                 outbound=outbound(private_postgres, trial),
                 sids=sids_by_number(first, finisher),
+                journaled=journaled,
             )
             assert len(outcome.due) == PEOPLE
-            outcome.check(chunk_limit=BATCH, context=f"{context}\n{output[-2000:]}")
+            outcome.check(
+                chunk_limit=BATCH,
+                repeat_limit=REPEAT_LIMIT,
+                context=f"{context}\n{output[-2000:]}",
+            )
             crashed = process.returncode != 0
             totals["dispatcher died"] += crashed
             totals["dispatcher finished"] += not crashed
+            totals["recorded from the journal"] += len(outcome.uncommitted) - len(outcome.repeated)
             totals["duplicates"] += outcome.duplicates
             totals["texts"] += PEOPLE
             per_trial.append(outcome.duplicates)
