@@ -65,7 +65,7 @@ from triage.conversation import UK_REGIONS, Content
 from triage.models import Conversation, Message, Person, mask, redact
 from triage.rules import Tier
 from triage.selectors import content_load
-from triage.sms import SmsError, send_sms
+from triage.sms import SmsError, send_sms, sms_prepare
 
 log = logging.getLogger(__name__)
 
@@ -420,6 +420,9 @@ def _send_chunk(ids: list[int], batch: _Batch) -> tuple[Summary, list[int]]:
 
         messages: list[Message] = []
         if ready:
+            # A process's first send builds the Twilio client (tens of ms): done before booking
+            # slots, or that text would leave late and bunch with another worker's next one.
+            sms_prepare()
             wait = get_limiter().reserve(len(ready))
             interval = get_limiter().interval
             # The chunk's time budget runs from its first slot: waiting for the slots other

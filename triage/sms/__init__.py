@@ -15,7 +15,7 @@ from django.utils.module_loading import import_string
 
 from triage.sms.base import BaseSmsBackend, SmsError
 
-__all__ = ["BaseSmsBackend", "SmsError", "get_backend", "send_sms"]
+__all__ = ["BaseSmsBackend", "SmsError", "get_backend", "send_sms", "sms_prepare"]
 
 
 @cache
@@ -28,6 +28,11 @@ def _backend_for(class_path: str) -> BaseSmsBackend:
 
 def get_backend() -> BaseSmsBackend:
     return _backend_for(settings.SMS_BACKEND_CLASS)
+
+
+def sms_prepare() -> None:
+    """Build the backend's clients now rather than on the first send (see BaseSmsBackend)."""
+    get_backend().prepare()
 
 
 def send_sms(to: str, body: str) -> str:

@@ -52,6 +52,10 @@ class SmsError(Exception):
 
 
 class BaseSmsBackend:
+    def prepare(self) -> None:
+        """Do now the one-off work of a process's first send (building clients), so that a
+        paced first text leaves on its slot. Never sends and never raises."""
+
     def send(self, to: str, body: str) -> str:
         """Send `body` to the E.164 number `to`; return the provider's message id.
 

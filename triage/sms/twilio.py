@@ -119,6 +119,13 @@ class TwilioBackend(BaseSmsBackend):
         self.http_client = twilio_http_client()
         self._clients: dict[tuple[str, str, str | None, str | None], Client] = {}
 
+    def prepare(self) -> None:
+        try:
+            # The package builds its API domains and resources on first use (tens of ms).
+            self._client().messages  # noqa: B018
+        except ImproperlyConfigured:
+            pass  # the send reports it
+
     def _client(self) -> Client:
         if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
             raise ImproperlyConfigured(
