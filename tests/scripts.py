@@ -22,6 +22,18 @@ ROUTINE_EN = [
     "3 days, lifting, 30",
     "none",
 ]
+# The same in Spanish: ROUTINE (R01).
+ROUTINE_ES = [
+    "me duele la espalda alta",
+    "no",
+    "no",
+    "nada",
+    "3 mejor",
+    "3 dias, cargando peso, 30",
+    "nada",
+]
+# ROUTINE_EN with a cough for weeks at the last question: SOON (S03), check-ins at 1 and 6 weeks.
+SOON_COUGH_EN = ROUTINE_EN[:-1] + ["A"]
 # Pain for seven weeks, no warning signs: SOON (S01), with check-ins at 1 and 6 weeks.
 SOON_7_WEEKS_EN = [
     "hurt my upper back lifting at the gym about 7 weeks ago",

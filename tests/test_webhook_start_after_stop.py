@@ -17,7 +17,7 @@ from django.test import Client
 from reminders.models import Checkin
 from reminders.services import person_refused
 from tests.conftest import FAKE_AUTH_TOKEN
-from tests.scripts import ROUTINE_EN, URGENT_FEVER_EN, text_signed
+from tests.scripts import ROUTINE_EN, ROUTINE_ES, URGENT_FEVER_EN, text_signed
 from triage import conversation as engine
 from triage.conversation import Content, Person, State, advance
 from triage.models import Conversation
@@ -28,16 +28,6 @@ from triage.understanding import Analysis, analyze
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signed_webhook")]
 
 _numbers = itertools.count(700)
-
-ROUTINE_ES = [
-    "me duele la espalda alta",
-    "no",
-    "no",
-    "nada",
-    "3 mejor",
-    "3 dias, cargando peso, 30",
-    "nada",
-]
 
 
 def a_number() -> str:

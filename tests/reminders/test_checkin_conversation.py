@@ -21,7 +21,7 @@ from django.test import Client
 
 from reminders.models import Checkin
 from tests.conftest import FAKE_AUTH_TOKEN
-from tests.scripts import ROUTINE_EN, text_signed
+from tests.scripts import ROUTINE_EN, ROUTINE_ES, SOON_COUGH_EN, text_signed
 from triage.conversation import Checkin as SentCheckin
 from triage.conversation import Content, State, advance
 from triage.models import Conversation, Person
@@ -34,16 +34,7 @@ from triage.sms.locmem import OutboundSms
 OUTCOME_AT = dt.datetime(2026, 5, 4, 14, 0, tzinfo=dt.UTC)
 UK = "+447400123456"
 
-ROUTINE_ES = [
-    "me duele la espalda alta",
-    "no",
-    "no",
-    "nada",
-    "3 mejor",
-    "3 dias, cargando peso, 30",
-    "nada",
-]
-SOON_EN = ROUTINE_EN[:-1] + ["A"]  # a cough for weeks: S03
+SOON_EN = SOON_COUGH_EN
 URGENT_EN = ["my upper back hurts", "no", "no", "B"]  # a fever: U03
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signed_webhook")]

@@ -24,7 +24,7 @@ from clinic.dashboard import DateRange, dashboard_numbers
 from clinic.models import Alert
 from reminders.models import Checkin
 from tests.conftest import FAKE_AUTH_TOKEN
-from tests.scripts import ROUTINE_EN, text_signed
+from tests.scripts import ROUTINE_EN, ROUTINE_ES, SOON_COUGH_EN, text_signed
 from triage.conversation import Checkin as SentCheckin
 from triage.conversation import State, advance
 from triage.models import Conversation
@@ -33,16 +33,7 @@ from triage.sms.locmem import OutboundSms
 
 OUTCOME_AT = dt.datetime(2026, 5, 4, 14, 0, tzinfo=dt.UTC)  # Monday 10:00 in New York
 
-ROUTINE_ES = [
-    "me duele la espalda alta",
-    "no",
-    "no",
-    "nada",
-    "3 mejor",
-    "3 dias, cargando peso, 30",
-    "nada",
-]
-SOON_EN = ROUTINE_EN[:-1] + ["A"]  # a cough for weeks: S03, "did you book?" at 1 week
+SOON_EN = SOON_COUGH_EN  # "did you book?" at 1 week
 SOON_ES = ROUTINE_ES[:-1] + ["A"]
 URGENT_EN = ["my upper back hurts", "no", "no", "B"]  # a fever: U03, "did you book?" at 2 days
 
