@@ -350,19 +350,20 @@ def test_it_gives_a_raised_rule_its_new_tier() -> None:
 
 # ---------------------------------------------------------------- extra phrases
 
-# rule id, a phrase the built-in vocabulary does not know, what the reply must contain
+# rule id, a phrase the built-in vocabulary does not know, what the reply must contain. Made-up
+# slang on purpose: real idioms ("my face went wonky") join the built-in vocabulary.
 EXTRA_PHRASES = [
     ("E01", "my pins have gone to mush", "911"),
-    ("E02", "my legs feel like cotton wool", "911"),
-    ("E03", "the waterworks have packed in", "911"),
-    ("E04", "my face went wonky", "911"),
-    ("E05", "an elephant is sitting on me", "911"),
-    ("E06", "my ribs are in a vice and i am gulping", "911"),
+    ("E02", "my legs feel like ive got socks of sand", "911"),
+    ("E03", "my plumbing has given up the ghost", "911"),
+    ("E04", "my face has gone all skew whiff", "911"),
+    ("E05", "a rhino is parked on my ribs", "911"),
+    ("E06", "i am sucking air through a straw", "911"),
     ("E07", "hacking up a cupful of claret", "911"),
     ("E08", "my back went ping like a whip", "911"),
-    ("E09", "i came off my motorbike at speed", "911"),
-    ("E11", "i am boiling and away with the fairies", "911"),
-    ("E12", "i want it all to end", "988"),
+    ("E09", "a digger tipped me into the ditch", "911"),
+    ("E11", "i am roasting and talking to the wallpaper", "911"),
+    ("E12", "i wish it would all stop for good", "988"),
 ]
 
 

@@ -162,6 +162,8 @@ def _rewrite_table() -> dict[str, list[tuple[Phrase, str]]]:
 
 
 _REWRITES = _rewrite_table()
+_HELD_KEY_RE = re.compile(r"([a-z])\1{2,}")
+_MAX_HELD_LENGTH = 40
 _ANSWER_LEADS = frozenset({"no", "nope", "nah", "yes", "yeah", "yep", "si", "yup"})
 # Only before these does an opening "no" answer a question rather than negate what follows:
 # "no my legs are numb" is an answer, "no numbness" and Spanish "no me falta el aire" negate.
@@ -174,6 +176,10 @@ def tokenize(text: str) -> tuple[str, ...]:
     raw = _TOKEN_RE.findall(fold(text))
     tokens: list[str] = []
     for tok in raw:
+        # "weeeak", "breathhh", "legsss": a held key leaves at most two, which the shorthand
+        # and the typo corrector then read ("weeak" -> weak). A very long token is no word.
+        if len(tok) <= _MAX_HELD_LENGTH:
+            tok = _HELD_KEY_RE.sub(r"\1\1", tok)
         expanded = lexicon.SHORTHAND.get(tok)
         if expanded:
             tokens.extend(expanded.split())
@@ -467,6 +473,8 @@ def _symptoms(h: _Hits) -> tuple[set[str], set[str]]:
         present.add("recurrent_chest_infections")
     if short and h.any_positive("WEAK") and not h.get(*h.BODY):
         present.add("leg_weakness")  # "weakness" answering our question about the legs
+    if short and h.any_positive("NUMB_ALONE") and not h.get(*h.BODY):
+        present.add("leg_numbness_tingling")  # "i have pins and needles", "im numb"
     # Someone else's heart attack, or an accident years ago, is history, not today's emergency.
     context = h.get("FAMILY", "LONG_AGO")
     for key in ("heart_attack_signs", "major_trauma"):
@@ -1001,6 +1009,15 @@ def _parse_letters(folded: str, letters: str) -> frozenset[str] | None:
 # ---------------------------------------------------------------- the whole reading
 
 
+# A fall with its height in numbers, which no word list can spell out ("fell about 12 ft off a
+# ladder" is caught by "ladder" already; "fell 10 feet" only by its height).
+_FALL_HEIGHT_RE = re.compile(
+    r"\b(?:fell|fallen|fall|falling|cai|cayo|caida)\b(?:\s+[a-z]+){0,4}?\s+"
+    r"(?:\d+|a few|several|two|three|four|five|six|ten|dos|tres|cuatro|cinco|seis|diez)\s*"
+    r"(?:feet|foot|ft|metres|meters|metre|meter|m|storeys|stories|floors|metros|pisos)\b"
+)
+
+
 def analyze(
     text: str,
     *,
@@ -1020,6 +1037,8 @@ def analyze(
         present.add("severe_pain")  # U11: "pain is 10/10"
     if says_cause_unknown(text):
         present.add("no_clear_cause")
+    if _FALL_HEIGHT_RE.search(folded):
+        present.add("major_trauma")  # E09: "fell 10 feet", "me cai de 3 metros"
     intent = detect_intent(tokens, text, keywords)
     if intent not in (None, "opt_out") and present & _EMERGENCY_KEYS:
         # A staff keyword that is also an emergency ("help i cant breathe" made HELP) must not
