@@ -308,3 +308,59 @@ def test_it_does_not_read_denials_or_pain_as_incontinence(sent: str) -> None:
     t = advance({}, sent, person=Person(opted_out=False, language=None, country="US"))
 
     assert not t.emergency, t.state.reasons
+
+
+# ---------------------------------------------------------------- calls for help, pauses
+
+
+@pytest.mark.parametrize(
+    ("sent", "says"),
+    [
+        ("911", "Call 911"),
+        ("SOS!!", "Call 911"),
+        ("i need an ambulance", "Call 911"),
+        ("Emergency!", "Call 911"),
+        ("necesito una ambulancia", "Llame al 911"),
+        ("llamen al 911", "Llame al 911"),
+        ("auxilio", "Llame al 911"),
+    ],
+)
+def test_it_answers_a_bare_call_for_help_with_the_emergency_advice(
+    client: Client, sent: str, says: str
+) -> None:
+    number = a_us_number()
+
+    replies = text(client, number, sent)
+
+    assert len(replies) == 1 and says in replies[0], replies
+    assert conversation(number).tier == 3
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        "help",
+        "the emergency room said its a strain",
+        "is this an emergency?",
+        "not an emergency, my upper back is sore",
+    ],
+)
+def test_it_does_not_take_talk_of_emergencies_for_a_call(sent: str) -> None:
+    t = advance({}, sent, person=Person(opted_out=False, language=None, country="US"))
+
+    assert not t.emergency, t.state.reasons
+
+
+@pytest.mark.parametrize(
+    "sent", ["my legs... theyre numb", "numb... my legs", "my back hurts...also wet myself"]
+)
+def test_it_reads_dots_in_a_row_as_a_pause_not_the_end_of_a_sentence(sent: str) -> None:
+    t = advance({}, sent, person=Person(opted_out=False, language=None, country="US"))
+
+    assert t.emergency, t.state.reasons
+
+
+def test_it_still_reads_a_denial_after_a_pause() -> None:
+    t = advance({}, "my back hurts... no numbness", person=Person(opted_out=False, language=None))
+
+    assert not t.emergency

@@ -45,6 +45,7 @@ from triage.understanding import (
     parse_trend,
     parse_weeks,
     parse_yes_no,
+    says_emergency_call,
 )
 
 # Everything the rule table reads: the symptom tables, plus the inputs of the combination rules
@@ -302,6 +303,8 @@ def advance(
     t = Transition(state=st, language=lang, analysis=a, person=person)
     cancer = "cancer_history" in st.symptoms or "cancer_history" in a.present
     emergency = emergency_rules(a.present, cancer_history=cancer)
+    if not emergency and says_emergency_call(text):
+        emergency = ["E00"]  # "911", "SOS": a call for help gets the emergency advice
 
     if person.opted_out:
         if a.intent == "opt_in" or (fold(text).strip(" .!") in ("yes", "si")):

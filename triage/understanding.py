@@ -172,8 +172,13 @@ _NEW_STATEMENT = frozenset(
 )
 
 
+# "my legs... theyre numb": dots in a row are a pause in a text message, not the end of a
+# sentence (which would part the body from its symptom).
+_ELLIPSIS_RE = re.compile(r"\.{2,}")
+
+
 def tokenize(text: str) -> tuple[str, ...]:
-    raw = _TOKEN_RE.findall(fold(text))
+    raw = _TOKEN_RE.findall(_ELLIPSIS_RE.sub(",", fold(text)))
     tokens: list[str] = []
     for tok in raw:
         # "weeeak", "breathhh", "legsss": a held key leaves at most two, which the shorthand
@@ -622,7 +627,8 @@ _ES_MARKERS = frozenset(
     esta estoy es un una como cuando ayuda mucho poco nada siento puedo nopuedo nosiento
     si sip claro bien mal mejor peor igual ya hoy ayer anoche noche manana cuello brazo
     tambien porque quiero ninguno ninguna orinar respirar sangre fiebre cancer bajo baja
-    arriba abajo otra vez hombro omoplato y o ni meses mes anos lado derecho izquierdo""".split()
+    arriba abajo otra vez hombro omoplato y o ni meses mes anos lado derecho izquierdo
+    llamen llama ambulancia auxilio emergencia necesito urgente""".split()
 )
 _EN_MARKERS = frozenset(
     """the and my i is are have has pain back legs leg chest hurts hurt it of to in with yes
@@ -884,6 +890,27 @@ _CAUSE_UNKNOWN_RE = re.compile(
 )
 _AGE_NUMBER_RE = re.compile(r"(?<![\d./])\b(1[1-9]|[2-9]\d|1[01]\d|120)\b(?![./]\d|\s*/)")
 _ANSWER_SPLIT_RE = re.compile(r"[,;.!?\n/]+|\s+(?:and|y)\s+")
+
+
+# A text that is nothing but a call for help: "911", "SOS!!", "ambulance please", "necesito una
+# ambulancia". No symptom is named, but nobody texts that about a sore back: it gets the
+# emergency advice (E00), never the welcome. Only the whole text counts: "the emergency room
+# said its a strain" or "is this an emergency?" are not calls.
+_CALL_FILLER = (
+    r"(?:please|pls|plz|i|need|needs|call|calling|get|send|me|an|a|someone|now|urgent|urgently|"
+    r"help|quick|asap|por|favor|necesito|llamen|llama|llamar|una|un|al|a|ya|ahora|urgente|"
+    r"ayuda)"
+)
+_CALL_RE = re.compile(
+    rf"^(?:{_CALL_FILLER}\s+)*(?:911|999|112|sos|emergency|emergencia|ambulance|ambulancia|auxilio|"
+    rf"mayday)(?:\s+{_CALL_FILLER}|\s+(?:911|999|112|sos))*$"
+)
+
+
+def says_emergency_call(text: str) -> bool:
+    """The whole text calls for emergency help without naming a symptom (see _CALL_RE)."""
+    words = " ".join(re.findall(r"[a-z0-9]+", fold(text)))
+    return bool(words) and len(words) <= 80 and _CALL_RE.match(words) is not None
 
 
 def says_cause_unknown(text: str) -> bool:
