@@ -364,3 +364,12 @@ def test_it_still_reads_a_denial_after_a_pause() -> None:
     t = advance({}, "my back hurts... no numbness", person=Person(opted_out=False, language=None))
 
     assert not t.emergency
+
+
+def test_it_reads_a_long_run_of_filler_words_as_no_call() -> None:
+    # The first version, one regular expression, never returned on this (found by the fuzz
+    # suite): every "a" could be matched two ways, so a failed match tried 2**n paths.
+    from triage.understanding import says_emergency_call
+
+    assert not says_emergency_call("a " * 40 + "sore back")
+    assert says_emergency_call("a a a 911")

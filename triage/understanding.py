@@ -896,21 +896,26 @@ _ANSWER_SPLIT_RE = re.compile(r"[,;.!?\n/]+|\s+(?:and|y)\s+")
 # ambulancia". No symptom is named, but nobody texts that about a sore back: it gets the
 # emergency advice (E00), never the welcome. Only the whole text counts: "the emergency room
 # said its a strain" or "is this an emergency?" are not calls.
-_CALL_FILLER = (
-    r"(?:please|pls|plz|i|need|needs|call|calling|get|send|me|an|a|someone|now|urgent|urgently|"
-    r"help|quick|asap|por|favor|necesito|llamen|llama|llamar|una|un|al|a|ya|ahora|urgente|"
-    r"ayuda)"
+_CALL_WORDS = frozenset(
+    "911 999 112 sos emergency emergencia ambulance ambulancia auxilio mayday".split()
 )
-_CALL_RE = re.compile(
-    rf"^(?:{_CALL_FILLER}\s+)*(?:911|999|112|sos|emergency|emergencia|ambulance|ambulancia|auxilio|"
-    rf"mayday)(?:\s+{_CALL_FILLER}|\s+(?:911|999|112|sos))*$"
+_CALL_FILLERS = frozenset(
+    """please pls plz i need needs call calling get send me an a someone now urgent urgently
+    help quick asap por favor necesito llamen llama llamar una un al ya ahora urgente
+    ayuda""".split()
 )
 
 
 def says_emergency_call(text: str) -> bool:
-    """The whole text calls for emergency help without naming a symptom (see _CALL_RE)."""
-    words = " ".join(re.findall(r"[a-z0-9]+", fold(text)))
-    return bool(words) and len(words) <= 80 and _CALL_RE.match(words) is not None
+    """The whole text calls for emergency help without naming a symptom: every word is a call
+    word or a filler around one. Word by word, not one regular expression: an alternation over
+    these words backtracked exponentially on a long run of fillers (found by tests/test_fuzz.py)."""
+    words = re.findall(r"[a-z0-9]+", fold(text))
+    if not words or len(words) > 12:
+        return False
+    return any(w in _CALL_WORDS for w in words) and all(
+        w in _CALL_WORDS or w in _CALL_FILLERS for w in words
+    )
 
 
 def says_cause_unknown(text: str) -> bool:
