@@ -373,3 +373,24 @@ def test_it_reads_a_long_run_of_filler_words_as_no_call() -> None:
 
     assert not says_emergency_call("a " * 40 + "sore back")
     assert says_emergency_call("a a a 911")
+
+
+@pytest.mark.parametrize(
+    ("sent", "rule"),
+    [
+        ("se me durmieron las piernas", "E02"),
+        ("se me adormecieron los pies", "E02"),
+        ("no siento cuando orino", "E03"),
+    ],
+)
+def test_it_reads_spanish_past_tenses_and_verb_forms(sent: str, rule: str) -> None:
+    t = advance({}, sent, person=Person(opted_out=False, language=None, country="US"))
+
+    assert t.emergency and rule in t.state.reasons, t.state.reasons
+
+
+@pytest.mark.parametrize("sent", ["orino normal", "no me duele cuando orino"])
+def test_it_does_not_take_plain_talk_of_peeing_for_a_bladder_sign(sent: str) -> None:
+    t = advance({}, sent, person=Person(opted_out=False, language=None, country="US"))
+
+    assert not t.emergency, t.state.reasons

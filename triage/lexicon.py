@@ -621,6 +621,13 @@ CLASSES: dict[str, tuple[str, ...]] = {
         "durmio",
         "dormio",
         "se me durmio",
+        # Past tense, plural: "se me durmieron las piernas".
+        "durmieron",
+        "dormieron",
+        "entumio",
+        "entumieron",
+        "adormecio",
+        "adormecieron",
         "numb",
         "numbness",
         "numbing",
@@ -1567,6 +1574,11 @@ CLASSES: dict[str, tuple[str, ...]] = {
         "letting go",
     ),
     "BLADDER_BOWEL": (
+        # Verb forms too: "no siento cuando orino".
+        "orino",
+        "orine",
+        "orinando",
+        "meo",
         "bladder",
         "bowel",
         "bowels",
