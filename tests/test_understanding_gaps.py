@@ -381,6 +381,8 @@ def test_it_reads_a_long_run_of_filler_words_as_no_call() -> None:
         ("se me durmieron las piernas", "E02"),
         ("se me adormecieron los pies", "E02"),
         ("no siento cuando orino", "E03"),
+        ("peeing is really hard since yesterday", "E03"),
+        ("i messed myself", "E03"),
     ],
 )
 def test_it_reads_spanish_past_tenses_and_verb_forms(sent: str, rule: str) -> None:
@@ -389,7 +391,9 @@ def test_it_reads_spanish_past_tenses_and_verb_forms(sent: str, rule: str) -> No
     assert t.emergency and rule in t.state.reasons, t.state.reasons
 
 
-@pytest.mark.parametrize("sent", ["orino normal", "no me duele cuando orino"])
+@pytest.mark.parametrize(
+    "sent", ["orino normal", "no me duele cuando orino", "peeing is fine", "i messed up my back"]
+)
 def test_it_does_not_take_plain_talk_of_peeing_for_a_bladder_sign(sent: str) -> None:
     t = advance({}, sent, person=Person(opted_out=False, language=None, country="US"))
 
