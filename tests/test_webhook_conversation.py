@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 
 from tests.conftest import FAKE_AUTH_TOKEN
-from tests.scripts import ROUTINE_EN, text_signed
+from tests.scripts import ROUTINE_EN, ROUTINE_ES, text_signed
 from triage.models import Conversation, Message, Person
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signed_webhook")]
@@ -97,19 +97,7 @@ def test_it_raises_an_outcome_to_emergency_when_a_red_flag_comes_later(client: C
 
 
 def test_it_speaks_spanish_to_a_spanish_patient(client: Client) -> None:
-    turns = chat(
-        client,
-        US,
-        [
-            "me duele la espalda alta",
-            "no",
-            "no",
-            "nada",
-            "3 mejor",
-            "3 dias, cargando peso, 30",
-            "nada",
-        ],
-    )
+    turns = chat(client, US, ROUTINE_ES)
 
     assert "unas preguntas" in turns[0][0]
     assert turns[0][1].startswith("¿Tiene AHORA")

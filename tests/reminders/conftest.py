@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import time_machine
 
 from reminders import dispatch, ratelimit
+from tests.reminders.checkins import OUTCOME_AT
 
 
 class FakeClock:
@@ -31,3 +33,10 @@ def fake_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
     ratelimit._limiter.cache_clear()  # a limiter cached by another test keeps its own schedule
     yield clock
     ratelimit._limiter.cache_clear()
+
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Coordinates]:
+    """Time stopped at OUTCOME_AT (tests/reminders/checkins.py); tests move it."""
+    with time_machine.travel(OUTCOME_AT, tick=False) as traveller:
+        yield traveller

@@ -9,29 +9,29 @@ The last section drives the pure engine (`advance(..., checkin=...)`) through ed
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-from collections.abc import Iterator
-from dataclasses import replace
-from io import StringIO
 
 import pytest
-import time_machine
-from django.core.management import call_command
 from django.test import Client
 
 from reminders.models import Checkin
-from tests.conftest import FAKE_AUTH_TOKEN
-from tests.scripts import ROUTINE_EN, ROUTINE_ES, SOON_COUGH_EN, text_signed
+from tests.reminders.checkins import (
+    OUTCOME_AT,
+    a_number,
+    checkin_arrives,
+    conversation,
+    go_to,
+    msg,
+    send_due,
+    text,
+    triage,
+)
+from tests.scripts import ROUTINE_EN, ROUTINE_ES, SOON_COUGH_EN
 from triage.conversation import Checkin as SentCheckin
 from triage.conversation import Content, State, advance
-from triage.models import Conversation, Person
+from triage.models import Person
 from triage.rules import Tier
-from triage.selectors import content_load
 from triage.sms.locmem import OutboundSms
 
-# A Monday, 10:00 in New York and 15:00 in London: every check-in day of the plan (2, 7, 14 and
-# 42 days later) falls inside the 09:00-20:00 sending window of both.
-OUTCOME_AT = dt.datetime(2026, 5, 4, 14, 0, tzinfo=dt.UTC)
 UK = "+447400123456"
 
 SOON_EN = SOON_COUGH_EN
@@ -39,69 +39,12 @@ URGENT_EN = ["my upper back hurts", "no", "no", "B"]  # a fever: U03
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signed_webhook")]
 
-_numbers = itertools.count(100)
-
-
-def a_number() -> str:
-    """A Washington DC number (New York time for quiet hours), new for each patient."""
-    return f"+1202555{next(_numbers):04d}"
-
-
 # ---------------------------------------------------------------- helpers
-
-
-@pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
-    with time_machine.travel(OUTCOME_AT, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture
 def outbox(locmem_sms: list[OutboundSms]) -> list[OutboundSms]:
     return locmem_sms
-
-
-def text(client: Client, from_: str, body: str, **extra: str) -> list[str]:
-    """Send one signed inbound SMS; return the replies the patient gets."""
-    return text_signed(client, from_, body, token=FAKE_AUTH_TOKEN, **extra)
-
-
-def triage(client: Client, from_: str, bodies: list[str], tier: int) -> Conversation:
-    for body in bodies:
-        text(client, from_, body)
-    conv = conversation(from_)
-    assert conv.tier == tier, (conv.tier, conv.reasons)
-    return conv
-
-
-def conversation(from_: str) -> Conversation:
-    return Conversation.objects.filter(person__address=from_).latest("id")
-
-
-def go_to(clock: time_machine.Coordinates, days: float) -> None:
-    clock.move_to(OUTCOME_AT + dt.timedelta(days=days))
-
-
-def send_due(outbox: list[OutboundSms]) -> list[OutboundSms]:
-    """One `manage.py send_due_checkins` pass; the texts it sent."""
-    before = len(outbox)
-    call_command("send_due_checkins", stdout=StringIO())
-    return outbox[before:]
-
-
-def checkin_arrives(
-    clock: time_machine.Coordinates, outbox: list[OutboundSms], days: float, to: str
-) -> OutboundSms:
-    """Move to `days` after the outcome and send what is due: exactly one check-in, to `to`."""
-    go_to(clock, days)
-    sent = send_due(outbox)
-    assert [s.to for s in sent] == [to]
-    return sent[0]
-
-
-def msg(key: str, lang: str = "en", *, uk: bool = False) -> str:
-    """The text the service sends for `key`, as a patient gets it."""
-    return replace(content_load(), uk=uk).text(key, lang)
 
 
 def outcome(tier: str, lang: str = "en") -> list[str]:

@@ -11,80 +11,32 @@ Through the signed webhook, with check-ins sent by `manage.py send_due_checkins`
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-from collections.abc import Iterator
-from io import StringIO
 
 import pytest
-import time_machine
-from django.core.management import call_command
 from django.test import Client
 
 from clinic.dashboard import DateRange, dashboard_numbers
 from clinic.models import Alert
 from reminders.models import Checkin
-from tests.conftest import FAKE_AUTH_TOKEN
-from tests.scripts import ROUTINE_EN, ROUTINE_ES, SOON_COUGH_EN, text_signed
+from tests.reminders.checkins import (
+    a_number,
+    at,
+    checkin_arrives,
+    conversation,
+    msg,
+    send_due,
+    text,
+    triage,
+)
+from tests.scripts import ROUTINE_EN, ROUTINE_ES, SOON_COUGH_EN
 from triage.conversation import Checkin as SentCheckin
 from triage.conversation import State, advance
-from triage.models import Conversation
-from triage.selectors import content_load
-from triage.sms.locmem import OutboundSms
-
-OUTCOME_AT = dt.datetime(2026, 5, 4, 14, 0, tzinfo=dt.UTC)  # Monday 10:00 in New York
 
 SOON_EN = SOON_COUGH_EN  # "did you book?" at 1 week
 SOON_ES = ROUTINE_ES[:-1] + ["A"]
 URGENT_EN = ["my upper back hurts", "no", "no", "B"]  # a fever: U03, "did you book?" at 2 days
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signed_webhook")]
-
-_numbers = itertools.count(800)
-
-
-def a_number() -> str:
-    return f"+1202555{next(_numbers):04d}"
-
-
-@pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
-    with time_machine.travel(OUTCOME_AT, tick=False) as traveller:
-        yield traveller
-
-
-def text(client: Client, from_: str, body: str) -> list[str]:
-    return text_signed(client, from_, body, token=FAKE_AUTH_TOKEN)
-
-
-def triage(client: Client, from_: str, bodies: list[str], tier: int) -> None:
-    for body in bodies:
-        text(client, from_, body)
-    assert conversation(from_).tier == tier
-
-
-def conversation(from_: str) -> Conversation:
-    return Conversation.objects.filter(person__address=from_).latest("id")
-
-
-def at(days: float) -> dt.datetime:
-    return OUTCOME_AT + dt.timedelta(days=days)
-
-
-def send_due(outbox: list[OutboundSms]) -> list[OutboundSms]:
-    before = len(outbox)
-    call_command("send_due_checkins", stdout=StringIO())
-    return outbox[before:]
-
-
-def checkin_arrives(clock, outbox: list[OutboundSms], days: float, to: str) -> OutboundSms:
-    clock.move_to(at(days))
-    sent = send_due(outbox)
-    assert [s.to for s in sent] == [to]
-    return sent[0]
-
-
-def msg(key: str, lang: str = "en") -> str:
-    return content_load().text(key, lang)
 
 
 def urgent(lang: str = "en") -> list[str]:
