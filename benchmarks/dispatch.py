@@ -867,6 +867,14 @@ database and Python cost alone. The table below is rewritten by each run.
 """
 
 
+def rerun_command(module: str, url: str, argv: list[str] | None) -> str:
+    """The command line that reruns benchmark `module` as it was run (for the docs)."""
+    if argv is None:
+        argv = sys.argv[1:]
+    command = "DATABASE_URL=" + shlex.quote(url) + " .venv/bin/python -m " + module
+    return command + (" " + shlex.join(argv) if argv else "")
+
+
 def docs_replace_block(block: str, *, begin: str, end: str, intro: str) -> None:
     """Put `block` (which starts with `begin` and ends with `end`) into docs/benchmarks.md in
     place of the previous one, or append it under `intro` the first time. Every benchmark
@@ -931,11 +939,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     url = os.environ.get("DATABASE_URL", "")
     name, params = database_name(url)
-    command = "DATABASE_URL=" + shlex.quote(url) + " .venv/bin/python -m benchmarks.dispatch"
-    if argv is None:
-        argv = sys.argv[1:]
-    if argv:
-        command += " " + shlex.join(argv)
+    command = rerun_command("benchmarks.dispatch", url, argv)
     recreate_database(name, params)
     try:
         with FakeTwilioProcess(ACCOUNT_SID, AUTH_TOKEN, args.latency_ms) as fake:

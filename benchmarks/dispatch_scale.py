@@ -34,7 +34,6 @@ import datetime as dt
 import json
 import multiprocessing
 import os
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -60,6 +59,7 @@ from benchmarks.dispatch import (
     query_kind,
     recipient,
     recreate_database,
+    rerun_command,
 )
 from benchmarks.fake_twilio import FakeTwilioProcess
 
@@ -990,11 +990,7 @@ def main(argv: list[str] | None = None) -> None:
     url = os.environ.get("DATABASE_URL", "")
     name, params = database_name(url)
     redis_database(args.redis_url)
-    if argv is None:
-        argv = sys.argv[1:]
-    command = "DATABASE_URL=" + shlex.quote(url) + " .venv/bin/python -m benchmarks.dispatch_scale"
-    if argv:
-        command += " " + shlex.join(argv)
+    command = rerun_command("benchmarks.dispatch_scale", url, argv)
     load_before = load_average()
     recreate_database(name, params)
     flush_redis(args.redis_url)

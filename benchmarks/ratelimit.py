@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import shlex
 import statistics
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from benchmarks.dispatch import (
     docs_replace_block,
     machine,
     recreate_database,
+    rerun_command,
 )
 from benchmarks.dispatch_scale import (
     DEFAULT_REDIS_URL,
@@ -195,11 +195,7 @@ def main(argv: list[str] | None = None) -> None:
     url = os.environ.get("DATABASE_URL", "")
     name, params = database_name(url)
     redis_database(args.redis_url)
-    if argv is None:
-        argv = sys.argv[1:]
-    command = "DATABASE_URL=" + shlex.quote(url) + " .venv/bin/python -m benchmarks.ratelimit"
-    if argv:
-        command += " " + shlex.join(argv)
+    command = rerun_command("benchmarks.ratelimit", url, argv)
     ctx = {"command": command, "load_before": load_average()}
     recreate_database(name, params)
     flush_redis(args.redis_url)

@@ -36,7 +36,14 @@ import urllib.request
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from benchmarks.dispatch import DOCS, ROOT, database_name, docs_replace_block, recreate_database
+from benchmarks.dispatch import (
+    DOCS,
+    ROOT,
+    database_name,
+    docs_replace_block,
+    recreate_database,
+    rerun_command,
+)
 from tests.scripts import ROUTINE_EN, inbound_form
 
 BEGIN_MARK = "<!-- webhook:begin (written by benchmarks/webhook.py) -->"
@@ -372,9 +379,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     url = os.environ.get("DATABASE_URL", "")
     name, params = database_name(url)
-    command = (
-        "DATABASE_URL=" + url + " .venv/bin/python -m benchmarks.webhook " + " ".join(sys.argv[1:])
-    )
+    command = rerun_command("benchmarks.webhook", url, argv)
     recreate_database(name, params)
     port = free_port()
     env = server_environment(args, port)
@@ -389,7 +394,7 @@ def main(argv: list[str] | None = None) -> None:
     with connection.cursor() as cursor:
         cursor.execute(CREATE_TABLE)
     cache.clear()
-    info = machine_info(command.strip())
+    info = machine_info(command)
     connection.close()
 
     server = start_server(args, env, port)
