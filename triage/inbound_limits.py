@@ -133,14 +133,12 @@ def _hold_reason(
     return None
 
 
-def _inbound_before(person: Person, inbound: Message, since: dt.datetime):
-    return (
-        Message.objects.filter(
-            person=person, direction=Message.Direction.INBOUND, created_at__gte=since
-        )
-        .exclude(pk=inbound.pk)
-        .order_by("-created_at", "-id")
-    )
+def _inbound_before(person: Person, since: dt.datetime):
+    """The sender's texts since `since`, newest first (the text being handled is stored after
+    the limits are checked, so it is never among them)."""
+    return Message.objects.filter(
+        person=person, direction=Message.Direction.INBOUND, created_at__gte=since
+    ).order_by("-created_at", "-id")
 
 
 def _recent_count(person: Person, since: dt.datetime) -> int:
@@ -165,7 +163,7 @@ def _recent_count(person: Person, since: dt.datetime) -> int:
 
 def _repeats(person: Person, inbound: Message, count: int, since: dt.datetime) -> bool:
     """The sender's last `count` texts since `since` were all this text."""
-    bodies = list(_inbound_before(person, inbound, since).values_list("body", flat=True)[:count])
+    bodies = list(_inbound_before(person, since).values_list("body", flat=True)[:count])
     key = normalise(inbound.body)
     return len(bodies) == count and all(normalise(body) == key for body in bodies)
 
