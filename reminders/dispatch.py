@@ -20,11 +20,14 @@ Lost check-ins and the send journal
     A worker killed between a text leaving and its chunk committing leaves the row claimed; it
     is claimed again when the lease expires (CHECKIN_LEASE_SECONDS), and the claim counts it in
     `reclaims`. To tell which of those texts went out, each send is noted in the send journal
-    in Redis right after Twilio takes it (reminders/journal.py); a reclaimed row found there is
-    recorded as sent with that message sid, not sent again. So a kill repeats at most the one
-    text in flight (taken by Twilio, journal not yet written). Without Redis, or with Redis
-    unreachable, texts still go out, unjournaled: then a kill repeats its last, uncommitted
-    chunk (about one second of sending), as before the journal.
+    in Redis (reminders/journal.py): "attempted" just before it goes to Twilio, its message sid
+    right after Twilio takes it. A reclaimed row found there with a sid is recorded as sent
+    with it, not sent again. One found attempted without a sid (the text in flight when the
+    worker died) is looked up at Twilio, in the texts it took for that number since the
+    attempt (`_ask_provider`): found, it is recorded with that sid; not found, or Twilio cannot
+    be asked, it is sent again (at least once: a check-in is never dropped on a guess).
+    Without Redis, or with Redis unreachable, texts still go out, unjournaled: then a kill
+    repeats its last, uncommitted chunk (about one second of sending), as before the journal.
     A pass that fails part way without dying (Redis, which holds the rate limit, unreachable)
     hands back the rows it had not recorded: they go out on the next pass, not after the lease.
     Rows whose text went out in a chunk that failed are counted in `reclaims` too.
@@ -52,7 +55,17 @@ from dataclasses import dataclass, field, replace
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Case, F, Max, PositiveSmallIntegerField, UUIDField, Value, When
+from django.db.models import (
+    Case,
+    F,
+    Max,
+    PositiveSmallIntegerField,
+    Q,
+    QuerySet,
+    UUIDField,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -65,7 +78,7 @@ from triage.conversation import UK_REGIONS, Content
 from triage.models import Conversation, Message, Person, mask, redact
 from triage.rules import Tier
 from triage.selectors import content_load
-from triage.sms import SmsError, send_sms, sms_prepare
+from triage.sms import SmsError, get_backend, send_sms, sms_prepare
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +89,9 @@ CLAIMABLE = (Checkin.Status.PENDING, Checkin.Status.SENDING)
 LATE_TOLERANCE = 0.010
 BUSY_RETRY = dt.timedelta(seconds=15)  # the person's row was locked: they are texting us
 CHUNK_SECONDS = 1.0  # longest a chunk sends while holding its people's row locks
+# Asking Twilio about a text in flight when its worker died: texts it lists as created up to
+# this long before the attempt count too, in case our clock runs ahead of Twilio's.
+CLOCK_SKEW = dt.timedelta(seconds=60)
 
 
 @dataclass
@@ -86,6 +102,7 @@ class Summary:
     failed: int = 0
     cancelled: int = 0
     recovered: int = 0  # lost check-ins found in the send journal: recorded, not sent again
+    asked: int = 0  # lost check-ins in flight when their worker died, looked up at Twilio
     unjournaled: int = 0  # texts sent while the send journal was unreachable
 
     def add(self, other: Summary) -> None:
@@ -98,13 +115,22 @@ class Summary:
             f"failed={self.failed} cancelled={self.cancelled}"
         )
         # Only after a worker died or Redis failed: not part of every pass's line.
-        for name in ("recovered", "unjournaled"):
+        for name in ("recovered", "asked", "unjournaled"):
             if count := getattr(self, name):
                 text += f" {name}={count}"
         return text
 
 
-FIELDS = ("claimed", "sent", "deferred", "failed", "cancelled", "recovered", "unjournaled")
+FIELDS = (
+    "claimed",
+    "sent",
+    "deferred",
+    "failed",
+    "cancelled",
+    "recovered",
+    "asked",
+    "unjournaled",
+)
 
 
 @dataclass
@@ -265,29 +291,40 @@ def _plus_one_where(**lookup: object) -> Case:
 
 
 def _lost(ids: list[int], token: uuid.UUID) -> list[int]:
-    """Our rows that a worker lost before: those that killed a worker most often go last."""
+    """Our rows whose last send is unaccounted for (a worker lost them, or Twilio's answer
+    never came): those that killed a worker most often go last."""
     return list(
-        Checkin.objects.filter(
-            id__in=ids, claim_token=token, status=Checkin.Status.SENDING, reclaims__gt=0
-        )
+        Checkin.objects.filter(id__in=ids, claim_token=token, status=Checkin.Status.SENDING)
+        .filter(Q(reclaims__gt=0) | Q(in_doubt_since__isnull=False))
         .order_by("crashes", "id")
         .values_list("id", flat=True)
     )
 
 
 def _recover(ids: list[int], batch: _Batch, summary: Summary) -> set[int]:
-    """Record as sent the lost rows whose text the journal says Twilio took.
+    """Record as sent the lost rows whose text Twilio took, by the journal or by Twilio.
 
-    Returns the ids found in the journal. Those whose person was busy (row locked by a text
-    being handled) are not recorded now and must not be sent either: they are handed back with
-    the batch's other leftovers, and the next pass records them.
+    Returns the ids found taken. Those whose person was busy (row locked by a text being
+    handled) are not recorded now and must not be sent either: they are handed back with the
+    batch's other leftovers, and the next pass records them.
     """
-    if batch.journal is None:
-        return set()
     mine = Checkin.objects.filter(
         id__in=ids, claim_token=batch.token, status=Checkin.Status.SENDING
     )
-    entries = batch.journal.lookup(mine.only("id", "journal_key"))
+    entries = batch.journal.lookup(mine.only("id", "journal_key")) if batch.journal else {}
+    in_flight = {pk: entry for pk, entry in entries.items() if entry.sid is None}
+    for pk in in_flight:
+        del entries[pk]
+    # Sends that timed out are on the row itself (the worker lived to record them).
+    for pk, since in (
+        mine.filter(in_doubt_since__isnull=False)
+        .exclude(id__in=entries)
+        .values_list("id", "in_doubt_since")
+    ):
+        earlier = in_flight.get(pk)
+        in_flight[pk] = send_journal.Entry(None, min(since, earlier.sent_at) if earlier else since)
+    if in_flight:
+        entries.update(_ask_provider(mine, in_flight, batch, summary))
     if not entries:
         return set()
     with transaction.atomic():
@@ -303,13 +340,14 @@ def _recover(ids: list[int], batch: _Batch, summary: Summary) -> set[int]:
         messages = []
         for row in rows:
             entry = entries[row.pk]
-            row.attempts += 1
+            if row.reclaims:
+                row.attempts += 1  # made by a worker that died before recording it
             body = checkin_text(row.person, row.message_key, batch.content)
             messages.append(_record_sent(row, entry.sid, entry.sent_at, body))
             summary.recovered += 1
             log.warning(
-                "check-in %s: found sent (%s) in the send journal after its worker was lost; "
-                "recorded, not sent again",
+                "check-in %s: its last send went unrecorded or unanswered, but Twilio took it "
+                "(%s, by the send journal or Twilio's list); recorded, not sent again",
                 row.pk,
                 entry.sid,
             )
@@ -320,6 +358,60 @@ def _recover(ids: list[int], batch: _Batch, summary: Summary) -> set[int]:
             _save_sent(rows, timezone.now())
         _forget_on_commit(rows, batch)
     return set(entries)
+
+
+def _ask_provider(
+    mine: QuerySet[Checkin],
+    in_flight: dict[int, send_journal.Entry],
+    batch: _Batch,
+    summary: Summary,
+) -> dict[int, send_journal.Entry]:
+    """Of the lost rows whose last text got no answer, those Twilio took.
+
+    That is the text in flight when its worker died (attempted in the journal, no sid), or a
+    send that timed out (`in_doubt_since`). Twilio is asked for the texts it took for the
+    person's number since the attempt; one that is not on record here is that text. A text
+    Twilio changed on the way (a messaging service's smart encoding) still counts: its body is
+    only preferred, not required. A row Twilio took is noted in the journal with its sid, so a
+    pass that must hand it back does not ask again.
+    """
+    found: dict[int, send_journal.Entry] = {}
+    for row in mine.filter(id__in=in_flight).select_related("person").order_by("id"):
+        entry = in_flight[row.pk]
+        summary.asked += 1
+        person = row.person
+        try:
+            taken = get_backend().taken_for(
+                person.phone or person.address, entry.sent_at - CLOCK_SKEW
+            )
+        except (SmsError, ImproperlyConfigured) as exc:
+            log.warning(
+                "check-in %s: its last send got no answer, and Twilio could not be asked "
+                "whether it went out (%s); sending it again",
+                row.pk,
+                redact(str(exc)),
+            )
+            continue
+        known = set(
+            Message.objects.filter(provider_sid__in=[t.sid for t in taken]).values_list(
+                "provider_sid", flat=True
+            )
+        )
+        unknown = [t for t in taken if t.sid not in known]
+        if not unknown:
+            log.warning(
+                "check-in %s: its last send got no answer; Twilio has no such text, so it is "
+                "sent again",
+                row.pk,
+            )
+            continue
+        body = checkin_text(person, row.message_key, batch.content)
+        # Newest first from Twilio: the oldest since the attempt is the one in flight.
+        text = next((t for t in reversed(unknown) if t.body == body), unknown[-1])
+        found[row.pk] = send_journal.Entry(text.sid, text.created_at)
+        if batch.journal is not None:
+            batch.journal.record(row, text.sid, text.created_at)
+    return found
 
 
 def _send_alone(pk: int, batch: _Batch) -> Summary:
@@ -466,7 +558,8 @@ def _send_chunk(ids: list[int], batch: _Batch) -> tuple[Summary, list[int]]:
         ]:
             # An outcome was recorded: the worker lived through these sends.
             Checkin.objects.filter(pk__in=unmark).update(crashes=0)
-        _forget_on_commit([row for row in ready if row.status == Checkin.Status.SENT], batch)
+        # Sent or refused, their outcome is now on record: the journal has no more to say.
+        _forget_on_commit([row for row in ready if row.pk not in not_reached], batch)
     return summary, left
 
 
@@ -507,6 +600,7 @@ def _save_rows(rows: list[Checkin]) -> None:
                 "last_error",
                 "error_code",
                 "cancelled_reason",
+                "in_doubt_since",
                 "updated_at",
             ],
         )
@@ -532,7 +626,7 @@ def _save_sent(rows: list[Checkin], now: dt.datetime) -> None:
         f"WITH v (id, sid, mid, attempts, sent_at) AS (VALUES {values}) "
         f"UPDATE {table} SET status = %s, claim_token = NULL, provider_sid = v.sid, "
         "message_id = CAST(v.mid AS bigint), attempts = CAST(v.attempts AS integer), "
-        "sent_at = v.sent_at, last_error = '', error_code = NULL, "
+        "sent_at = v.sent_at, last_error = '', error_code = NULL, in_doubt_since = NULL, "
         f"updated_at = %s FROM v WHERE {table}.id = CAST(v.id AS bigint)"
     )
     with connection.cursor() as cursor:
@@ -574,9 +668,16 @@ def _send_one(row: Checkin, batch: _Batch, summary: Summary) -> Message | None:
     row.attempts += 1
     body = checkin_text(person, row.message_key, batch.content)
     to = person.phone or person.address
+    if batch.journal is not None:
+        # Should the worker die before Twilio's answer is noted, this says to ask Twilio.
+        batch.journal.attempt(row, now)
     try:
         sid = send_sms(to, body)
     except (SmsError, ImproperlyConfigured) as exc:
+        if isinstance(exc, SmsError) and exc.in_doubt:
+            # Twilio may have taken it: the next try asks Twilio first (`_recover`).
+            began = row.in_doubt_since
+            row.in_doubt_since = min(began, now) if began else now
         _record_failure(row, exc, summary)
         return None
     # Before anything else: from here until the chunk commits, only this note tells a worker

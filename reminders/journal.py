@@ -48,10 +48,14 @@ class JournaledRow(Protocol):
     journal_key: Any
 
 
+# The value of an attempt that has no sid yet.
+ATTEMPTED = "?"
+
+
 @dataclass(frozen=True)
 class Entry:
-    sid: str
-    sent_at: dt.datetime
+    sid: str | None  # None: attempted, and the worker died before Twilio's answer was noted
+    sent_at: dt.datetime  # when Twilio took it, or when the attempt began
 
 
 def journal_entry_key(row: JournaledRow) -> str | None:
@@ -61,8 +65,9 @@ def journal_entry_key(row: JournaledRow) -> str | None:
 
 
 class SendJournal:
-    """record() after each send, lookup() before sending a lost check-in, forget() once the
-    chunk's rows are committed. None of them raises: Redis errors are logged and swallowed."""
+    """attempt() before each send, record() after it, lookup() before sending a lost check-in,
+    forget() once the chunk's rows are committed. None of them raises: Redis errors are logged
+    and swallowed."""
 
     def __init__(self, client: Any) -> None:
         self._client = client
@@ -83,20 +88,28 @@ class SendJournal:
             RETRY_SECONDS,
         )
 
+    def attempt(self, row: JournaledRow, at: dt.datetime) -> bool:
+        """Note that `row`'s text is about to go to Twilio. False if it could not be noted."""
+        return self._write(row, ATTEMPTED, at)
+
     def record(self, row: JournaledRow, sid: str, sent_at: dt.datetime) -> bool:
         """Note that Twilio took `row`'s text as `sid`. False if it could not be noted."""
+        return self._write(row, sid, sent_at)
+
+    def _write(self, row: JournaledRow, sid: str, at: dt.datetime) -> bool:
         key = journal_entry_key(row)
         if key is None or not self._available():
             return False
         try:
-            self._client.set(key, f"{sid} {sent_at.timestamp():.6f}", ex=TTL_SECONDS)
+            self._client.set(key, f"{sid} {at.timestamp():.6f}", ex=TTL_SECONDS)
         except Exception as exc:  # noqa: BLE001 - a journal problem must never stop a send
             self._failed("a write", exc)
             return False
         return True
 
     def lookup(self, rows: Iterable[JournaledRow]) -> dict[Any, Entry]:
-        """Entries for those of `rows` whose text Twilio took; {} when Redis cannot say.
+        """Entries for those of `rows` whose text was attempted or taken; {} when Redis cannot
+        say.
 
         Tried even while writes are paused: it runs only for lost check-ins, and each entry it
         finds is a text not sent twice.
@@ -138,7 +151,9 @@ def _parse(value: bytes | str) -> Entry | None:
         sent_at = dt.datetime.fromtimestamp(float(stamp), tz=dt.UTC)
     except (ValueError, OverflowError, OSError):
         return None
-    return Entry(sid, sent_at) if sid else None
+    if not sid:
+        return None
+    return Entry(None if sid == ATTEMPTED else sid, sent_at)
 
 
 @cache

@@ -125,6 +125,10 @@ class Checkin(models.Model):
     # CHECKIN_MAX_CRASHES the row is failed instead of killing workers forever.
     # db_default: workers of the previous release may still insert rows while this deploys.
     crashes = models.PositiveSmallIntegerField(default=0, db_default=0)
+    # When the earliest send still unaccounted for began: its answer never came (Twilio timed
+    # out or the connection dropped), so Twilio may have taken it. Before the next try Twilio
+    # is asked which texts it took for the number since then. Cleared once recorded sent.
+    in_doubt_since = models.DateTimeField(null=True, blank=True)
     provider_sid = models.CharField(max_length=64, blank=True)
     message = models.OneToOneField(
         Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="checkin"

@@ -6,14 +6,18 @@
         fake.delay_next(5)  # the next request answers after 5 s (for timeouts)
         fake.requests[0].form["Body"]
 
-Only `POST /2010-04-01/Accounts/{sid}/Messages.json` is implemented, with
-Twilio's success (201 Message resource) and error ({code, message, more_info,
-status}) bodies. Use the `fake_twilio` fixture from tests/conftest.py.
+Two endpoints are implemented: `POST /2010-04-01/Accounts/{sid}/Messages.json` (send),
+with Twilio's success (201 Message resource) and error ({code, message, more_info, status})
+bodies, and `GET` of the same path (the account's messages, newest first, filtered by `To`,
+one page of `PageSize`), which lists the texts this fake took (and those of the fakes named
+with `shares_messages_with`: one account behind two servers). Use the `fake_twilio` fixture from
+tests/conftest.py.
 """
 
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import math
 import re
@@ -23,9 +27,11 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 _MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>AC[0-9a-zA-Z]+)/Messages\.json$")
+
+_CREATION = itertools.count()  # shared by every fake, so peers' texts interleave in order
 
 _ERROR_MESSAGES = {
     20003: "Authenticate",
@@ -81,6 +87,9 @@ class FakeTwilio:
         self.auth_token = auth_token
         self.requests: list[RecordedRequest] = []
         self.sent: list[dict[str, object]] = []  # Message resources returned with 201
+        self.listed: list[RecordedRequest] = []  # GETs of the message list
+        self._peers: list[FakeTwilio] = []
+        self._created: dict[object, int] = {}  # sid -> order of creation across all fakes
         self._script = _Script()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -100,6 +109,19 @@ class FakeTwilio:
         """Wait `seconds` before answering the next request (cut short when the server stops)."""
         with self._lock:
             self._script.delays.append(seconds)
+
+    def shares_messages_with(self, *others: FakeTwilio) -> None:
+        """List the texts `others` took too, as one Twilio account served by several fakes."""
+        self._peers.extend(others)
+
+    def taken(self) -> list[dict[str, object]]:
+        """Every text this fake and its peers took, oldest first."""
+        return [resource for _, resource in sorted(self._taken(), key=lambda pair: pair[0])]
+
+    def _taken(self) -> list[tuple[int, dict[str, object]]]:
+        with self._lock:
+            mine = [(self._created[r["sid"]], r) for r in self.sent]
+        return mine + [pair for peer in self._peers for pair in peer._taken()]
 
     # Lifecycle -------------------------------------------------------------
 
@@ -160,9 +182,15 @@ class FakeTwilio:
             service=form.get("MessagingServiceSid"),
             body=form.get("Body", ""),
         )
+        self.add_taken(resource)
+        return resource
+
+    def add_taken(self, resource: dict[str, object]) -> None:
+        """A Message resource the account holds, as if Twilio had created it (a TwiML reply,
+        say, or an old text)."""
         with self._lock:
             self.sent.append(resource)
-        return resource
+            self._created[resource["sid"]] = next(_CREATION)
 
 
 def message_resource(
@@ -199,6 +227,28 @@ def message_resource(
         "date_sent": None,
         "uri": base + ".json",
         "subresource_uris": {"media": base + "/Media.json"},
+    }
+
+
+def _message_page(fake: FakeTwilio, path: str, query: dict[str, str]) -> dict[str, object]:
+    """One page of the account's messages as Twilio lists them: newest first, with the
+    paging fields the twilio client reads around the `messages` key."""
+    try:
+        size = max(1, min(int(query.get("PageSize", "50")), 1000))
+    except ValueError:
+        size = 50
+    taken = [m for m in reversed(fake.taken()) if "To" not in query or m["to"] == query["To"]]
+    page = taken[:size]
+    return {
+        "messages": page,
+        "uri": path,
+        "first_page_uri": path,
+        "next_page_uri": None,  # one page is all a caller here reads
+        "previous_page_uri": None,
+        "page": 0,
+        "page_size": size,
+        "start": 0,
+        "end": max(0, len(page) - 1),
     }
 
 
@@ -266,6 +316,25 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 self._reply(201, fake._message_resource(form))
 
         def do_GET(self) -> None:  # noqa: N802
-            self._reply(404, _error_body(404, 20404, None))
+            url = urlsplit(self.path)
+            query = {key: values[-1] for key, values in parse_qs(url.query).items()}
+            match = _MESSAGES_PATH.match(url.path)
+            auth = _parse_basic_auth(self.headers.get("Authorization"))
+            request = RecordedRequest(
+                method="GET",
+                path=self.path,
+                headers=dict(self.headers.items()),
+                form=query,
+                account_sid=match["sid"] if match else None,
+                auth=auth,
+            )
+            with fake._lock:
+                fake.listed.append(request)
+            if match is None:
+                self._reply(404, _error_body(404, 20404, None))
+            elif auth != (fake.account_sid, fake.auth_token) or match["sid"] != fake.account_sid:
+                self._reply(401, _error_body(401, 20003, None))
+            else:
+                self._reply(200, _message_page(fake, url.path, query))
 
     return Handler

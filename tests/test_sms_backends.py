@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import uuid
+from email.utils import format_datetime
 from typing import Any
 
 import pytest
 
 from tests.conftest import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FAKE_FROM_NUMBER
-from tests.fake_twilio import FakeTwilio
+from tests.fake_twilio import FakeTwilio, message_resource
 from triage.sms import SmsError, get_backend, send_sms
 from triage.sms.console import ConsoleBackend, mask_number
 from triage.sms.locmem import OutboundSms
@@ -95,6 +98,55 @@ def test_it_reaches_the_fake_even_with_an_edge_and_region(
     monkeypatch.setenv("TWILIO_REGION", "ie1")
     assert send_sms(TO, "hi").startswith("SM")
     assert len(fake_twilio.requests) == 1
+
+
+def _resource(to: str, body: str, *, created: dt.datetime, direction: str) -> dict[str, Any]:
+    resource = message_resource(
+        account_sid=FAKE_ACCOUNT_SID,
+        sid="SM" + uuid.uuid4().hex,
+        to=to,
+        sender=FAKE_FROM_NUMBER,
+        service=None,
+        body=body,
+    )
+    resource.update(direction=direction, date_created=format_datetime(created, usegmt=True))
+    return resource
+
+
+def test_it_asks_twilio_which_texts_it_took_for_a_number(fake_twilio: FakeTwilio) -> None:
+    now = dt.datetime.now(dt.UTC)
+    fake_twilio.add_taken(
+        _resource(TO, "last month's", created=now - dt.timedelta(days=30), direction="outbound-api")
+    )
+    first = send_sms(TO, "Your two-week check-in")
+    send_sms("+15559870000", "someone else's")
+    fake_twilio.add_taken(_resource(TO, "a TwiML reply", created=now, direction="reply"))
+    second = send_sms(TO, "Your six-week check-in")
+
+    taken = get_backend().taken_for(TO, now - dt.timedelta(seconds=5))
+
+    # Only what the API took for that number since then, newest first, to the second.
+    assert [(t.sid, t.body) for t in taken] == [
+        (second, "Your six-week check-in"),
+        (first, "Your two-week check-in"),
+    ]
+    assert all(abs(t.created_at - now) < dt.timedelta(seconds=5) for t in taken)
+    [request] = fake_twilio.listed
+    assert request.method == "GET" and request.auth == (FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN)
+    assert request.path.startswith(f"/2010-04-01/Accounts/{FAKE_ACCOUNT_SID}/Messages.json?")
+    assert request.form == {"To": TO, "PageSize": "50"}
+
+
+def test_asking_twilio_fails_with_an_sms_error(fake_twilio: FakeTwilio, settings: Any) -> None:
+    settings.TWILIO_AUTH_TOKEN = "wrong"
+    with pytest.raises(SmsError) as refused:
+        get_backend().taken_for(TO, dt.datetime.now(dt.UTC))
+    assert refused.value.status == 401
+
+    settings.TWILIO_AUTH_TOKEN = FAKE_AUTH_TOKEN
+    settings.TWILIO_API_URL = "http://127.0.0.1:9"  # nothing listens: refused at once
+    with pytest.raises(SmsError, match="Could not list Twilio messages"):
+        get_backend().taken_for(TO, dt.datetime.now(dt.UTC))
 
 
 @pytest.mark.parametrize(

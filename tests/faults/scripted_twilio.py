@@ -102,6 +102,7 @@ class ScriptedTwilio(FakeTwilio):
         with self._lock:
             self.requests.clear()
             self.sent.clear()
+            self._created.clear()
             self.log.clear()
             self.answers.clear()
             self.incomplete = 0

@@ -195,15 +195,25 @@ def kill(process: subprocess.Popen[str]) -> str:
 # ---------------------------------------------------------------- the send journal
 
 
-def journal_ids(redis_url: str) -> set[int]:
-    """Check-ins with an entry in the send journal (reminders/journal.py) at `redis_url`."""
+def journal_ids(redis_url: str) -> tuple[set[int], set[int]]:
+    """Check-ins in the send journal (reminders/journal.py) at `redis_url`: (with a sid,
+    attempted without one: in flight when the worker stopped)."""
     import redis
 
-    from reminders.journal import PREFIX
+    from reminders.journal import ATTEMPTED, PREFIX
 
     client = redis.Redis.from_url(redis_url)
     try:
-        return {int(key.rsplit(b":", 1)[1]) for key in client.scan_iter(match=f"{PREFIX}*")}
+        taken: set[int] = set()
+        in_flight: set[int] = set()
+        for key in client.scan_iter(match=f"{PREFIX}*"):
+            value = client.get(key)
+            if value is None:
+                continue
+            pk = int(key.rsplit(b":", 1)[1])
+            sid = value.decode().partition(" ")[0]
+            (in_flight if sid == ATTEMPTED else taken).add(pk)
+        return taken, in_flight
     finally:
         client.close()
 
@@ -234,8 +244,11 @@ class Interrupted:
     final: dict[str, tuple[str, str]] = field(default_factory=dict)  # number -> (status, sid)
     outbound: Counter[str] = field(default_factory=Counter)  # outbound Message rows per number
     sids: dict[str, set[str]] = field(default_factory=dict)  # sids the fakes issued per number
-    # Numbers whose send the interrupted dispatcher had noted in the send journal by then.
+    # Numbers whose send the interrupted dispatcher had noted in the send journal by then,
+    # with Twilio's sid...
     journaled: set[str] = field(default_factory=set)
+    # ... and as attempted only: in flight when it stopped. The finisher asks Twilio for these.
+    in_flight: set[str] = field(default_factory=set)
 
     @property
     def uncommitted(self) -> list[str]:
@@ -243,8 +256,8 @@ class Interrupted:
 
     @property
     def repeated(self) -> list[str]:
-        """Sent by the interrupted dispatcher, but neither recorded nor journaled."""
-        return [n for n in self.uncommitted if n not in self.journaled]
+        """Sent by the interrupted dispatcher, but neither recorded nor in the journal."""
+        return [n for n in self.uncommitted if n not in self.journaled | self.in_flight]
 
     @property
     def duplicates(self) -> int:
@@ -255,7 +268,8 @@ class Interrupted:
     def check(self, *, chunk_limit: int, context: str, repeat_limit: int | None = None) -> None:
         """Every due check-in POSTed at least once and recorded sent once; only the
         interrupted dispatcher's last, uncommitted sends can have gone twice, and of those only
-        the ones not in the send journal: at most `repeat_limit`, the last sends."""
+        the ones not in the send journal at all: at most `repeat_limit`, the last sends. Those
+        in flight (attempted, no sid) were sent again only if Twilio never took them."""
         where = f" ({context})"
         first, finisher = Counter(self.first), Counter(self.finisher)
         assert set(first.values()) <= {1}, "a dispatcher POSTed one check-in twice" + where
@@ -263,8 +277,10 @@ class Interrupted:
         assert set(self.first) | set(self.finisher) == self.due, "a check-in never POSTed" + where
         assert self.committed <= set(self.first), "recorded sent but never POSTed" + where
         assert self.journaled <= set(self.first), "journaled but never POSTed" + where
-        assert set(self.finisher) == self.due - self.committed - self.journaled, (
-            "the finisher must send exactly what was neither recorded sent nor journaled" + where
+        taken_in_flight = self.in_flight & set(self.first)
+        assert set(self.finisher) == self.due - self.committed - self.journaled - taken_in_flight, (
+            "the finisher must send exactly what was neither recorded sent, nor journaled, nor "
+            "found at Twilio" + where
         )
         unsent = self.uncommitted
         # What was sent but not recorded is what went out after the last commit: the tail.

@@ -127,6 +127,7 @@ def test_it_loses_no_checkin_when_postgres_restarts_mid_dispatch(
     }
     with ScriptedTwilio(delay=SEND_DELAY) as first, ScriptedTwilio() as finisher:
         first_env = dispatcher_env(database_url=private_postgres.url, twilio_url=first.url, **extra)
+        finisher.shares_messages_with(first)  # one Twilio account: it lists what first took
         finisher_env = dispatcher_env(
             database_url=private_postgres.url, twilio_url=finisher.url, **extra
         )
@@ -152,7 +153,9 @@ def test_it_loses_no_checkin_when_postgres_restarts_mid_dispatch(
                 committed = {
                     p for p, status, _ in rows(private_postgres, trial) if status == "sent"
                 }
-                journaled = numbers(private_postgres, journal_ids(private_redis.url))
+                journaled, in_flight = (
+                    numbers(private_postgres, ids) for ids in journal_ids(private_redis.url)
+                )
                 expire_leases(private_postgres)
 
                 go(fresh)
@@ -171,6 +174,7 @@ def test_it_loses_no_checkin_when_postgres_restarts_mid_dispatch(
                 outbound=outbound(private_postgres, trial),
                 sids=sids_by_number(first, finisher),
                 journaled=journaled,
+                in_flight=in_flight,
             )
             assert len(outcome.due) == PEOPLE
             outcome.check(

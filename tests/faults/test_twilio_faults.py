@@ -3,9 +3,10 @@
 The fake answers each send from a seeded random script of bursts (reported). Then:
 - a 500 or 429 means Twilio did not take the text: the row is retried later, with the backoff
   of reminders.services.retry_delay, and the person gets it exactly once in the end;
-- a timeout is the honest exception: Twilio may have taken a text whose answer never arrived,
-  and the retry then sends it again. The fake takes every timed-out text, so each timeout is a
-  duplicate here; the test counts them and checks there are no others;
+- a timeout means Twilio may have taken a text whose answer never arrived (the fake takes
+  every timed-out text, as the worst case). Before the retry the dispatcher asks Twilio for the
+  texts it took for that number since the attempt, finds it and records it with its sid:
+  no duplicate either;
 - 21211 (invalid number) and 21610 (unsubscribed) fail the row for good and are recorded on the
   row and on the person;
 - while a send hangs, the webhook keeps answering: a text from someone in a later chunk of the
@@ -91,6 +92,8 @@ def test_it_retries_twilio_failures_with_backoff_and_records_refusals(
     passes, now = 0, timezone.now()
     waits: dict[int, list[float]] = {}
     while passes < 8:
+        if passes:
+            twilio.settle()  # time passes: answers that came too late have come by now
         dispatch_due(now=now)
         passes += 1
         waiting = Checkin.objects.filter(status=Checkin.Status.PENDING)
@@ -120,8 +123,11 @@ def test_it_retries_twilio_failures_with_backoff_and_records_refusals(
         if number in (invalid, unsubscribed):
             continue
         assert row.status == Checkin.Status.SENT, (number, kinds_seen, row.last_error, seed)
-        # 500 and 429: not taken, so not repeated. Each timeout: taken, then sent again.
-        assert accepted[number] == 1 + kinds_seen.count("timeout"), (number, kinds_seen, seed)
+        # 500 and 429: not taken, so not repeated. A timeout: taken, found at Twilio.
+        assert accepted[number] == 1, (number, kinds_seen, seed)
+        if "timeout" in kinds_seen:
+            assert kinds_seen[-1] == "timeout", "a text Twilio took was sent again"
+            assert row.in_doubt_since is None
         assert row.provider_sid in {str(s["sid"]) for s in twilio.sent if s["to"] == number}
     assert set(answered) == set(phones), "every check-in was tried"
     assert answered[unlucky][:3] == ["500", "429", "500"] and by_phone[unlucky].attempts == 4
@@ -145,10 +151,12 @@ def test_it_retries_twilio_failures_with_backoff_and_records_refusals(
 
     seen = Counter(kind for kinds_seen in answered.values() for kind in kinds_seen)
     duplicates = sum(accepted.values()) - (PEOPLE - 2)
-    assert duplicates == seen["timeout"], "only timed-out sends can repeat"
+    assert seen["timeout"] > 0, f"no timeout in the bursts (FAULTS_SEED={seed})"
+    assert duplicates == 0
     report(
         f"twilio bursts: {PEOPLE} check-ins, {sum(seen.values())} sends in {passes} passes, "
-        f"answers {dict(seen)}; duplicates {duplicates} (= timeouts), 0 from 500/429; "
+        f"answers {dict(seen)}; duplicates {duplicates} ({seen['timeout']} timeouts, each "
+        "found at Twilio before a retry); "
         "retry waits by attempt (s): "
         + ", ".join(f"{n}: {min(w):.0f}-{max(w):.0f}" for n, w in sorted(waits.items()))
     )

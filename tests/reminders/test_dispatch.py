@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import itertools
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -408,20 +409,52 @@ def test_a_twilio_outage_is_retried_with_growing_backoff(
     assert (sent.status, sent.attempts, sent.last_error, sent.error_code) == ("sent", 3, "", None)
 
 
-def test_a_twilio_timeout_is_retried(clock, fake_twilio, settings) -> None:
-    settings.TWILIO_TIMEOUT = 0.5
+def test_a_send_without_an_answer_that_twilio_never_took_is_retried(
+    clock, fake_twilio, settings
+) -> None:
     triage(NY)
     clock.move_to(START + 14 * DAY)
-    fake_twilio.delay_next(30)
+    settings.TWILIO_API_URL = "http://127.0.0.1:9"  # the connection fails: no answer at all
 
     assert send_due() == "claimed=1 sent=0 deferred=1 failed=0 cancelled=0"
     row = checkins(NY)[0]
-    assert (row.status, row.attempts) == ("pending", 1)
+    assert (row.status, row.attempts, row.in_doubt_since) == ("pending", 1, START + 14 * DAY)
     assert "Could not reach Twilio" in row.last_error
 
     clock.move_to(row.send_after)
-    assert send_due() == "claimed=1 sent=1 deferred=0 failed=0 cancelled=0"
-    assert checkins(NY)[0].status == "sent"
+    settings.TWILIO_API_URL = fake_twilio.url
+    # Twilio is asked first, has no such text: it is sent.
+    assert send_due() == "claimed=1 sent=1 deferred=0 failed=0 cancelled=0 asked=1"
+    row = checkins(NY)[0]
+    assert (row.status, row.attempts, row.in_doubt_since) == ("sent", 2, None)
+    assert [m["to"] for m in fake_twilio.sent] == [NY]
+    assert [r.method for r in fake_twilio.listed] == ["GET"]
+
+
+def test_a_timed_out_text_twilio_took_is_recorded_not_sent_again(
+    clock, fake_twilio, settings
+) -> None:
+    settings.TWILIO_TIMEOUT = 0.5
+    triage(NY)
+    clock.move_to(START + 14 * DAY)
+    fake_twilio.delay_next(1.0)  # taken, and answered after the dispatcher gave up
+
+    assert send_due() == "claimed=1 sent=0 deferred=1 failed=0 cancelled=0"
+    for _ in range(100):  # the late answer (and the text) comes a moment later
+        if fake_twilio.sent:
+            break
+        time.sleep(0.05)
+    [taken] = fake_twilio.sent
+
+    clock.move_to(checkins(NY)[0].send_after)
+    assert send_due() == "claimed=1 sent=0 deferred=0 failed=0 cancelled=0 recovered=1 asked=1"
+    row = checkins(NY)[0]
+    assert (row.status, row.provider_sid, row.attempts) == ("sent", taken["sid"], 1)
+    assert len(fake_twilio.requests) == 1, "the text went once"
+    outbound = Message.objects.filter(
+        person__address=NY, direction="out", provider_sid=taken["sid"]
+    )
+    assert outbound.count() == 1
 
 
 def test_sending_gives_up_after_the_maximum_attempts(clock, fake_twilio, settings) -> None:

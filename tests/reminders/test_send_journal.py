@@ -1,8 +1,10 @@
 """Check-ins a worker lost part way (killed, or its chunk failed) and the send journal.
 
-A worker notes each text Twilio took in the send journal (reminders/journal.py) before the
-next leaves. When its claims come back, a check-in found there is recorded as sent with that
-message sid instead of being texted again; one not found there is texted again (never lost).
+A worker notes each send in the send journal (reminders/journal.py): attempted, then the sid
+Twilio gave it, before the next leaves. When its claims come back, a check-in found there with
+a sid is recorded as sent with it instead of being texted again; one only attempted (in flight
+when the worker died) is looked up at Twilio and texted again only if Twilio has no such text;
+one not found at all is texted again (never lost).
 Redis being away never stops a text. A check-in whose send kills its worker every time is
 failed for staff to see after CHECKIN_MAX_CRASHES deaths, and the rest of its batch still goes.
 
@@ -87,18 +89,21 @@ def outbox(locmem_sms: list[locmem.OutboundSms]) -> list[locmem.OutboundSms]:
 @pytest.fixture
 def worker_dies(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
     """worker_dies(when=...) makes the worker die at the start of a send `when(to)` is true
-    for (nothing sent); the counts of deaths are in the returned function's `deaths`."""
+    for (nothing sent); with taken=True, once Twilio has taken the text but before its answer
+    is read (the text in flight). The count of deaths is in the returned function's `deaths`."""
     real_send = dispatch.send_sms
-    state: dict[str, Callable[[str], bool]] = {"when": lambda to: False}
+    state: dict[str, Any] = {"when": lambda to: False, "taken": False}
 
     def send_sms(to: str, body: str) -> str:
         if state["when"](to):
             die.deaths += 1  # type: ignore[attr-defined]
+            if state["taken"]:
+                real_send(to, body)
             raise Killed
         return real_send(to, body)
 
-    def die(*, when: Callable[[str], bool]) -> None:
-        state["when"] = when
+    def die(*, when: Callable[[str], bool], taken: bool = False) -> None:
+        state["when"], state["taken"] = when, taken
 
     die.deaths = 0  # type: ignore[attr-defined]
     monkeypatch.setattr(dispatch, "send_sms", send_sms)
@@ -241,6 +246,98 @@ def test_a_journal_entry_of_another_database_never_marks_a_checkin_sent(
 
     assert (summary.recovered, summary.sent) == (0, 1)
     assert [sms.to for sms in outbox] == [row.person.phone]
+
+
+# ---------------------------------------------------------------- the text in flight
+
+
+def test_a_text_twilio_took_as_its_worker_died_is_found_at_twilio_not_sent_again(
+    memory_redis, outbox, worker_dies, django_capture_on_commit_callbacks
+) -> None:
+    rows = due_checkins(3)
+    phones = [row.person.phone for row in rows]
+    worker_dies(when=on_the_nth_send(2), taken=True)
+    with pytest.raises(Killed):
+        dispatch_due()
+    assert [sms.to for sms in outbox] == phones[:2]  # the second went, its sid never read
+
+    leases_run_out()
+    with django_capture_on_commit_callbacks(execute=True):
+        summary = dispatch_due()
+
+    assert (summary.recovered, summary.asked, summary.sent) == (2, 1, 1)
+    assert texts_per_number(outbox) == {phone: 1 for phone in phones}
+    sids = {sms.to: sms.sid for sms in outbox}
+    assert {phone: recorded(phone) for phone in phones} == {
+        phone: ("sent", sids[phone], 1) for phone in phones
+    }
+    assert "asked=1" in summary.line()
+    assert memory_redis.data == {}
+
+
+def test_a_text_in_flight_that_twilio_never_took_is_sent_once(
+    memory_redis, outbox, worker_dies, caplog
+) -> None:
+    rows = due_checkins(2)
+    phones = [row.person.phone for row in rows]
+    worker_dies(when=on_the_nth_send(2))  # dies with the second text on its way, not arrived
+
+    with pytest.raises(Killed):
+        dispatch_due()
+    leases_run_out()
+    with caplog.at_level(logging.WARNING, logger="reminders.dispatch"):
+        summary = dispatch_due()
+
+    assert (summary.recovered, summary.asked, summary.sent) == (1, 1, 1)
+    assert texts_per_number(outbox) == {phone: 1 for phone in phones}
+    assert recorded(phones[1]) == ("sent", outbox[1].sid, 1)
+    assert "Twilio has no such text, so it is sent again" in caplog.text
+
+
+def test_a_text_in_flight_is_sent_again_when_twilio_cannot_be_asked(
+    memory_redis, outbox, worker_dies, monkeypatch, caplog
+) -> None:
+    (row,) = due_checkins(1)
+    worker_dies(when=on_the_nth_send(1), taken=True)
+    with pytest.raises(Killed):
+        dispatch_due()
+
+    def unreachable(self: object, to: str, since: dt.datetime) -> list[object]:
+        raise dispatch.SmsError("Could not list Twilio messages: timed out")
+
+    monkeypatch.setattr(locmem.LocmemBackend, "taken_for", unreachable)
+    leases_run_out()
+    with caplog.at_level(logging.WARNING, logger="reminders.dispatch"):
+        summary = dispatch_due()
+
+    # At least once: a check-in is never dropped on a guess.
+    assert (summary.asked, summary.sent) == (1, 1)
+    assert texts_per_number(outbox) == {row.person.phone: 2}
+    assert recorded(row.person.phone) == ("sent", outbox[1].sid, 1)
+    assert "Twilio could not be asked whether it went out" in caplog.text
+
+
+def test_a_text_on_record_is_not_taken_for_the_one_in_flight(
+    memory_redis, outbox, worker_dies
+) -> None:
+    (row,) = due_checkins(1)
+    person = row.person
+    worker_dies(when=on_the_nth_send(1))  # the check-in never reached Twilio...
+    with pytest.raises(Killed):
+        dispatch_due()
+    # ... but staff resent the last text meanwhile: Twilio lists it, and it is on record.
+    resent = locmem.LocmemBackend().send(person.phone, "An earlier text, sent again by staff")
+    Message.objects.create(
+        person=person, direction=Message.Direction.OUTBOUND, address=person.address,
+        body="An earlier text, sent again by staff", provider_sid=resent,
+    )  # fmt: skip
+
+    leases_run_out()
+    summary = dispatch_due()
+
+    assert (summary.asked, summary.sent) == (1, 1)
+    assert [sms.body for sms in outbox][-1] != "An earlier text, sent again by staff"
+    assert Checkin.objects.get(pk=row.pk).provider_sid == outbox[-1].sid != resent
 
 
 # ---------------------------------------------------------------- Redis away

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 # Twilio error codes, https://www.twilio.com/docs/api/errors
 TWILIO_UNSUBSCRIBED = 21610  # the recipient texted STOP; Twilio refuses until they send START
 TWILIO_INVALID_TO = 21211  # not a valid phone number
@@ -29,12 +32,15 @@ class SmsError(Exception):
         permanent: bool = False,
         code: int | None = None,
         status: int | None = None,
+        in_doubt: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent
         self.code = code  # the provider's error code, e.g. Twilio's 21610
         self.status = status  # the provider's HTTP status, when there was a response
+        # No answer came (a timeout, a dropped connection): the provider may have taken it.
+        self.in_doubt = in_doubt
 
     @property
     def opted_out(self) -> bool:
@@ -47,8 +53,17 @@ class SmsError(Exception):
     def __repr__(self) -> str:
         return (
             f"SmsError({self.message!r}, permanent={self.permanent}, "
-            f"code={self.code}, status={self.status})"
+            f"code={self.code}, status={self.status}, in_doubt={self.in_doubt})"
         )
+
+
+@dataclass(frozen=True)
+class TakenSms:
+    """A text the provider took for sending (through its API, not a TwiML reply)."""
+
+    sid: str
+    body: str
+    created_at: dt.datetime
 
 
 class BaseSmsBackend:
@@ -62,3 +77,12 @@ class BaseSmsBackend:
         Raises SmsError when the message was not accepted.
         """
         raise NotImplementedError
+
+    def taken_for(self, to: str, since: dt.datetime) -> list[TakenSms]:
+        """The texts to `to` that the provider took from this account's API at or after
+        `since` (to the second), newest first, as far back as a page of its list goes.
+
+        Asked only when a worker died with a text in flight, to tell whether it went out.
+        Raises SmsError when the provider cannot be asked or cannot say.
+        """
+        raise SmsError(f"{type(self).__name__} cannot list the texts it sent")

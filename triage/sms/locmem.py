@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from triage.sms.base import BaseSmsBackend
+from django.utils import timezone
+
+from triage.sms.base import BaseSmsBackend, TakenSms
 
 
 @dataclass(frozen=True)
@@ -13,6 +16,7 @@ class OutboundSms:
     to: str
     body: str
     sid: str
+    sent_at: dt.datetime = field(default_factory=timezone.now, compare=False)
 
 
 outbox: list[OutboundSms] = []
@@ -26,3 +30,11 @@ class LocmemBackend(BaseSmsBackend):
         sid = f"SMlocmem{next(_counter)}"
         outbox.append(OutboundSms(to=to, body=body, sid=sid))
         return sid
+
+    def taken_for(self, to: str, since: dt.datetime) -> list[TakenSms]:
+        since = since.replace(microsecond=0)
+        return [
+            TakenSms(sms.sid, sms.body, sms.sent_at)
+            for sms in reversed(outbox)
+            if sms.to == to and sms.sent_at >= since
+        ]

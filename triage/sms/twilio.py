@@ -11,6 +11,7 @@ the environment configures a proxy.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from typing import Any
@@ -19,15 +20,18 @@ import requests
 import urllib3
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from triage.sms.base import BaseSmsBackend, SmsError
+from triage.sms.base import BaseSmsBackend, SmsError, TakenSms
 from triage.sms.twilio_http import Urllib3HttpClient
 
 DEFAULT_API_URL = "https://api.twilio.com"
+# How far back taken_for() reads: one page of the number's messages, newest first. Only the
+# last minutes matter to it (a worker's text in flight when it died).
+TAKEN_PAGE = 50
 STATUS_CALLBACK_PATH = "/twilio/status/"
 
 # api.twilio.com plus the edge/region forms the client builds from
@@ -166,7 +170,35 @@ class TwilioBackend(BaseSmsBackend):
         except (TwilioRestException, TwilioServiceException) as exc:
             raise error_from_twilio(exc) from exc
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-            # Timeouts and refused connections: Twilio may or may not have
-            # queued the text, but giving up would certainly lose it.
-            raise SmsError(f"Could not reach Twilio: {exc}", permanent=False) from exc
+            # Timeouts and dropped connections: Twilio may or may not have queued the text.
+            # Giving up would certainly lose it; the dispatcher asks Twilio before retrying.
+            raise SmsError(f"Could not reach Twilio: {exc}", in_doubt=True) from exc
         return str(message.sid)
+
+    def taken_for(self, to: str, since: dt.datetime) -> list[TakenSms]:
+        """GET Messages.json?To=...: the API-created texts to `to` created since `since`.
+
+        No date filter is sent: Twilio filters by DateSent, which a text still queued has not
+        got, and only to the day. date_created is to the second, so `since` is too.
+        """
+        client = self._client()
+        since = since.replace(microsecond=0)
+        try:
+            page = client.messages.list(to=to, limit=TAKEN_PAGE)
+            return [
+                TakenSms(str(m.sid), m.body or "", m.date_created)
+                for m in page
+                # outbound-api: created through the API, as our sends are ("reply" is TwiML).
+                if m.direction == "outbound-api"
+                and m.date_created is not None
+                and m.date_created >= since
+            ]
+        except (TwilioRestException, TwilioServiceException) as exc:
+            raise error_from_twilio(exc) from exc
+        except TwilioException as exc:
+            # A list page that is not a 200 comes as ("Unable to fetch page", Response).
+            response = exc.args[1] if len(exc.args) > 1 else None
+            status = getattr(response, "status_code", None)
+            raise SmsError(f"Could not list Twilio messages: HTTP {status}", status=status) from exc
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+            raise SmsError(f"Could not list Twilio messages: {exc}") from exc
