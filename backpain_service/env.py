@@ -162,6 +162,14 @@ def database_config(url: str, name: str = "DATABASE_URL") -> dict[str, Any]:
         # Reuse connections across requests but notice when Postgres restarted.
         config["CONN_MAX_AGE"] = 60
         config["CONN_HEALTH_CHECKS"] = True
+        # Parameters sent apart from the SQL (not quoted into it in Python), and a statement
+        # run five times on a connection is prepared: PostgreSQL then stops parsing and
+        # planning the webhook's few statements on every text, about 40% of its CPU per text
+        # (benchmarks/webhook.py). Django leaves both off for PgBouncer in transaction mode,
+        # which this project does not use.
+        options = config.setdefault("OPTIONS", {})
+        options.setdefault("server_side_binding", True)
+        options.setdefault("prepare_threshold", 5)
     return config
 
 
@@ -174,7 +182,8 @@ REDIS_SOCKET_TIMEOUT = 1.0
 def cache_config(redis_url: str | None) -> dict[str, Any]:
     if redis_url:
         return {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, keeping its Redis client between calls (backpain_service/cache.py).
+            "BACKEND": "backpain_service.cache.RedisCache",
             "LOCATION": redis_url,
             "OPTIONS": {
                 "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,

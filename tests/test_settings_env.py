@@ -97,7 +97,7 @@ def test_it_uses_redis_for_the_cache_only_when_configured() -> None:
     assert env.cache_config(None)["BACKEND"].endswith("LocMemCache")
     redis = env.cache_config("redis://127.0.0.1:6379/0")
     assert redis == {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "backpain_service.cache.RedisCache",
         "LOCATION": "redis://127.0.0.1:6379/0",
         # a hung Redis costs a text a second, not redis-py's 5 s a call (tests/faults)
         "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},

@@ -28,7 +28,7 @@ from reminders.services import (
     person_refused,
 )
 from triage import conversation as engine
-from triage import inbound_limits, privacy, signals
+from triage import inbound_limits, inbound_sql, privacy, signals
 from triage.models import Conversation, Message, Person, mask, redact
 from triage.selectors import content_load
 from triage.sms import SmsError, send_sms
@@ -101,7 +101,7 @@ def _handle_inbound(
     with transaction.atomic():
         # A text Twilio delivers twice is refused by the MessageSid's unique constraint when it
         # is stored, at the end: everything done for it meanwhile rolls back with it.
-        person, conv = _person_locked(address)
+        person, conv, created = _person_locked(address)
         inbound = Message(
             person=person,
             direction=Message.Direction.INBOUND,
@@ -118,7 +118,12 @@ def _handle_inbound(
             inbound.save()
             log.info("inbound from %s (%s) logged, not answered", mask(address), person.kind)
             return InboundResult(ignored=True)
-        conv = conv or _active_conversation(person)
+        if conv is None:
+            conv = (
+                Conversation.objects.create(person=person, language=person.language)
+                if created  # nothing to look for
+                else _active_conversation(person)
+            )
         inbound.conversation = conv
 
         content = content_load()
@@ -141,27 +146,33 @@ def _handle_inbound(
             return InboundResult(replies=held, ignored=True, conversation_id=conv.pk)
         if person.opted_out and not t.replies:
             inbound.status = Message.Status.IGNORED
-        conv = _apply(person, conv, t, content.version)
+        fast = inbound_sql.enabled()
+        conv, news = _apply(person, conv, t, content.version, defer_save=fast)
         inbound.conversation = conv  # RESTART files its text under the new episode
         analysis = inbound_limits.reply_analysis(t)
         # The text and its replies in one INSERT, the text first (ids and times keep their order).
-        Message.objects.bulk_create(
-            [
-                inbound,
-                *(
-                    Message(
-                        person=person,
-                        conversation=conv,
-                        direction=Message.Direction.OUTBOUND,
-                        address=address,
-                        body=reply,
-                        status=Message.Status.REPLIED,
-                        analysis=analysis,
-                    )
-                    for reply in t.replies
-                ),
-            ]
-        )
+        messages = [
+            inbound,
+            *(
+                Message(
+                    person=person,
+                    conversation=conv,
+                    direction=Message.Direction.OUTBOUND,
+                    address=address,
+                    body=reply,
+                    status=Message.Status.REPLIED,
+                    analysis=analysis,
+                )
+                for reply in t.replies
+            ),
+        ]
+        if fast:
+            # On PostgreSQL the conversation's UPDATE rides in the same statement.
+            inbound_sql.messages_store(messages, conversation=conv)
+            if news:
+                _outcome_recorded(conv, t)
+        else:
+            Message.objects.bulk_create(messages)
         if "unparsed" in t.flags:
             signals.text_not_understood.send(sender=Message, conversation=conv, message=inbound)
     if t.emergency:
@@ -169,8 +180,9 @@ def _handle_inbound(
     return InboundResult(replies=t.replies, emergency=t.emergency, conversation_id=conv.pk)
 
 
-def _person_locked(address: str) -> tuple[Person, Conversation | None]:
-    """The sender, locked (created if new), and their active conversation if they have one.
+def _person_locked(address: str) -> tuple[Person, Conversation | None, bool]:
+    """The sender, locked (created if new), their active conversation if they have one, and
+    whether they were created by this text.
 
     Someone mid-conversation, the usual case, costs one statement: the person and the active
     conversation locked together, the person first, as everywhere else that locks both (no
@@ -178,31 +190,46 @@ def _person_locked(address: str) -> tuple[Person, Conversation | None]:
     while this one waited, so neither is stale; if that text ended the conversation, the row no
     longer matches and the person alone is locked below.
     """
-    conv = (
-        Conversation.objects.select_related("person")
-        .select_for_update(no_key=True, of=("person", "self"))
-        .filter(person__address=address, status=Conversation.Status.ACTIVE)
-        .first()
-    )
-    if conv is not None:
-        return conv.person, conv
+    fast = inbound_sql.enabled()
+    if fast:
+        # The same statements in plain SQL: the ORM took longer to build them than to run them.
+        pair = inbound_sql.person_and_conversation_locked(address)
+        if pair is not None:
+            return (*pair, False)
+    else:
+        conv = (
+            Conversation.objects.select_related("person")
+            .select_for_update(no_key=True, of=("person", "self"))
+            .filter(person__address=address, status=Conversation.Status.ACTIVE)
+            .first()
+        )
+        if conv is not None:
+            return conv.person, conv, False
     while True:
         # no_key: a person's texts still queue one at a time, but foreign-key checks of rows that
         # point at the person (an alert being updated by the notifier) are not blocked.
-        locked = Person.objects.select_for_update(no_key=True).filter(address=address).first()
+        locked = (
+            inbound_sql.person_locked(address)
+            if fast
+            else Person.objects.select_for_update(no_key=True).filter(address=address).first()
+        )
         if locked is not None:
-            return locked, None
-        try:
-            with transaction.atomic():
-                person = Person.objects.create(address=address, **person_classify(address))
-                if privacy.is_suppressed(address):
-                    # An erased person texting again: never texted first (emergencies answered).
-                    person.opted_out_at = timezone.now()
-                    person.save(update_fields=["opted_out_at", "updated_at"])
-        except IntegrityError:  # created by a concurrent request a moment ago: lock that one
-            continue
+            return locked, None, False
+        person = Person(address=address, **person_classify(address))
+        if privacy.is_suppressed(address):
+            # An erased person texting again: never texted first (emergencies answered).
+            person.opted_out_at = timezone.now()
+        if fast:
+            if not inbound_sql.person_insert(person):
+                continue  # created by a concurrent request a moment ago: lock that one
+        else:
+            try:
+                with transaction.atomic():
+                    person.save(force_insert=True)
+            except IntegrityError:  # created by a concurrent request a moment ago
+                continue
         # Ours since the INSERT (nobody else sees the row before commit).
-        return person, None
+        return person, None, True
 
 
 def _active_conversation(person: Person) -> Conversation:
@@ -229,8 +256,16 @@ def _followup_context(conv: Conversation) -> dict:
 
 
 def _apply(
-    person: Person, conv: Conversation, t: engine.Transition, content_version: int = 0
-) -> Conversation:
+    person: Person,
+    conv: Conversation,
+    t: engine.Transition,
+    content_version: int = 0,
+    *,
+    defer_save: bool = False,
+) -> tuple[Conversation, bool]:
+    """Apply the transition. Returns the conversation (a new one after RESTART) and whether
+    its outcome is news (a first or raised tier, an emergency). With `defer_save` the caller
+    saves the conversation and then sends `outcome_recorded` if it is news."""
     now = timezone.now()
     before_language = person.language
     if t.language and t.language != person.language:
@@ -275,21 +310,27 @@ def _apply(
         raised = conv.tier != before
         if raised and t.action != "opt_out":
             # A first outcome, or a higher tier later: that tier's plan replaces what was pending
-            # (an emergency cancels everything; a clinician follows up).
-            conv.save()
+            # (an emergency cancels everything; a clinician follows up). The conversation is
+            # saved once, below: scheduling reads only its id.
             checkins_schedule(conv, conv.tier, now)
     if t.action == "opt_out":
         conv.status = Conversation.Status.STOPPED
-    conv.save()
-    if raised or t.emergency:
-        signals.outcome_recorded.send(
-            sender=Conversation,
-            conversation=conv,
-            tier=conv.tier,
-            reasons=list(conv.reasons),
-            emergency=t.emergency,
-        )
-    return conv
+    notify = raised or t.emergency
+    if not defer_save:
+        conv.save()
+        if notify:
+            _outcome_recorded(conv, t)
+    return conv, notify
+
+
+def _outcome_recorded(conv: Conversation, t: engine.Transition) -> None:
+    signals.outcome_recorded.send(
+        sender=Conversation,
+        conversation=conv,
+        tier=conv.tier,
+        reasons=list(conv.reasons),
+        emergency=t.emergency,
+    )
 
 
 # ---------------------------------------------------------------- delivery status callbacks

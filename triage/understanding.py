@@ -57,7 +57,12 @@ CLAUSE_PUNCT = frozenset(",:")
 
 def fold(text: str) -> str:
     """Lower-case ASCII-ish form: digits of any script as 0-9, accents and apostrophes gone."""
-    text = unicodedata.normalize("NFKC", text or "").translate(_APOSTROPHES)
+    text = text or ""
+    if text.isascii():
+        # Most texts: the Unicode steps below change nothing here but "`" (an apostrophe), and
+        # took about a third of the time spent reading a text.
+        return text.lower().replace("`", "").replace("'", "").replace("&", " and ")
+    text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)
     out = []
     for ch in text:
         if ch.isdigit() and not ch.isascii():

@@ -1,0 +1,191 @@
+"""The inbound webhook's statements for a text mid-conversation, as plain SQL on PostgreSQL.
+
+Building these statements with the ORM on every text cost more CPU than PostgreSQL spent
+running them (benchmarks/webhook.py: about 1.2 ms of Python for the lock alone): here each is
+built once per process from the models' metadata and its rows become model instances as the
+ORM would make them (the same field conversions on the way in and out). Two statements:
+
+- the person and their active conversation, locked together, the person first, exactly as
+  `triage.services._person_locked` does with the ORM (and, for someone without one, the
+  person alone, or a new person's INSERT);
+- the conversation's UPDATE and the INSERT of the text with its replies, in one statement.
+
+PostgreSQL only (`enabled()`); SQLite, used in development and by half the test runs, takes
+the ORM path in triage/services.py, so both paths are tested. Rows are written without save():
+Person, Conversation and Message have no save() of their own and no save signals
+(tests/test_inbound_sql.py fails if one appears).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import cache
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import Field, Model
+
+from triage.models import Conversation, Message, Person
+
+Converter = Callable[[Any, Any, Any], Any]
+
+
+def enabled() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _fields(model: type[Model], *, with_pk: bool = True) -> list[Field]:
+    return [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
+
+
+@cache
+def _converters(model: type[Model]) -> list[tuple[int, list[Converter], Any]]:
+    """Per column that needs one, the conversions the ORM applies to a value read (JSON)."""
+    table = model._meta.db_table
+    found = []
+    for i, f in enumerate(_fields(model)):
+        col = f.get_col(table)
+        funcs = connection.ops.get_db_converters(col) + f.get_db_converters(connection)
+        if funcs:
+            found.append((i, funcs, col))
+    return found
+
+
+def _db() -> Any:
+    # The connection itself: each attribute read through django.db.connection (a proxy) looks
+    # it up again, and preparing a text's rows reads hundreds.
+    return connections[DEFAULT_DB_ALIAS]
+
+
+def _instance(model: type[Model], values: Sequence[Any]) -> Model:
+    values = list(values)
+    db = _db()
+    for i, funcs, col in _converters(model):
+        for func in funcs:
+            values[i] = func(values[i], col, db)
+    return model.from_db(db.alias, None, values)
+
+
+@cache
+def _lock_sql() -> str:
+    person, conv = Person._meta, Conversation._meta
+    columns = [f"p.{_q(f.column)}" for f in _fields(Person)]
+    columns += [f"c.{_q(f.column)}" for f in _fields(Conversation)]
+    person_fk = conv.get_field("person").column
+    return (
+        f"SELECT {', '.join(columns)} FROM {_q(conv.db_table)} c"  # noqa: S608
+        f" JOIN {_q(person.db_table)} p ON p.{_q(person.pk.column)} = c.{_q(person_fk)}"
+        f" WHERE p.{_q('address')} = %s AND c.{_q('status')} = %s"
+        f" ORDER BY c.{_q(conv.pk.column)} LIMIT 1"
+        # The person first, as everywhere that locks both (no deadlock).
+        " FOR NO KEY UPDATE OF p, c"
+    )
+
+
+def person_and_conversation_locked(address: str) -> tuple[Person, Conversation] | None:
+    """The sender and their active conversation, both locked; None if there is no such pair."""
+    with connection.cursor() as cursor:
+        cursor.execute(_lock_sql(), [address, Conversation.Status.ACTIVE.value])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(_fields(Person))
+    person = _instance(Person, row[:split])
+    conv = _instance(Conversation, row[split:])
+    Conversation.person.field.set_cached_value(conv, person)
+    return person, conv
+
+
+@cache
+def _store_sql(update: bool, rows: int) -> str:
+    msg = Message._meta
+    columns = ", ".join(_q(f.column) for f in _fields(Message, with_pk=False))
+    one_row = "(" + ", ".join(["%s"] * len(_fields(Message, with_pk=False))) + ")"
+    insert = (
+        f"INSERT INTO {_q(msg.db_table)} ({columns}) VALUES "  # noqa: S608
+        + ", ".join([one_row] * rows)
+        + f" RETURNING {_q(msg.pk.column)}"
+    )
+    if not update:
+        return insert
+    conv = Conversation._meta
+    sets = ", ".join(f"{_q(f.column)} = %s" for f in _fields(Conversation, with_pk=False))
+    # A data-modifying WITH runs whether or not the INSERT reads it: one statement, one round
+    # trip, for what conv.save() and bulk_create() did in two.
+    return (
+        f"WITH saved AS (UPDATE {_q(conv.db_table)} SET {sets}"  # noqa: S608
+        f" WHERE {_q(conv.pk.column)} = %s) {insert}"
+    )
+
+
+def _prepared(obj: Model, fields: list[Field], add: bool) -> list[Any]:
+    # pre_save fills auto_now(_add) times, as save() and bulk_create() do.
+    db = _db()
+    return [f.get_db_prep_save(f.pre_save(obj, add), db) for f in fields]
+
+
+def messages_store(messages: list[Message], *, conversation: Conversation | None = None) -> None:
+    """INSERT the messages in one statement (in list order, so ids and times keep it), and
+    UPDATE every field of `conversation` in the same statement if given (its save())."""
+    params: list[Any] = []
+    if conversation is not None:
+        params += _prepared(conversation, _fields(Conversation, with_pk=False), False)
+        params.append(conversation.pk)
+    fields = _fields(Message, with_pk=False)
+    for message in messages:
+        params += _prepared(message, fields, True)
+    with connection.cursor() as cursor:
+        cursor.execute(_store_sql(conversation is not None, len(messages)), params)
+        ids = [row[0] for row in cursor.fetchall()]
+    for message, pk in zip(messages, ids, strict=True):
+        message.pk = pk
+        message._state.adding = False
+        message._state.db = DEFAULT_DB_ALIAS
+
+
+@cache
+def _person_lock_sql() -> str:
+    person = Person._meta
+    columns = ", ".join(_q(f.column) for f in _fields(Person))
+    return (
+        f"SELECT {columns} FROM {_q(person.db_table)}"  # noqa: S608
+        f" WHERE {_q('address')} = %s FOR NO KEY UPDATE"
+    )
+
+
+def person_locked(address: str) -> Person | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_person_lock_sql(), [address])
+        row = cursor.fetchone()
+    return None if row is None else _instance(Person, row)
+
+
+@cache
+def _person_insert_sql() -> str:
+    person = Person._meta
+    fields = _fields(Person, with_pk=False)
+    return (
+        f"INSERT INTO {_q(person.db_table)} ({', '.join(_q(f.column) for f in fields)})"  # noqa: S608
+        f" VALUES ({', '.join(['%s'] * len(fields))})"
+        f" ON CONFLICT ({_q('address')}) DO NOTHING RETURNING {_q(person.pk.column)}"
+    )
+
+
+def person_insert(person: Person) -> bool:
+    """INSERT a new person; False if a concurrent request stored that address first (ON
+    CONFLICT waits for it to commit: lock that row instead). No savepoint needed, unlike
+    catching the IntegrityError of a plain INSERT."""
+    params = _prepared(person, _fields(Person, with_pk=False), True)
+    with connection.cursor() as cursor:
+        cursor.execute(_person_insert_sql(), params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    person.pk = row[0]
+    person._state.adding = False
+    person._state.db = DEFAULT_DB_ALIAS
+    return True
