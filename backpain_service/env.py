@@ -165,12 +165,40 @@ def database_config(url: str, name: str = "DATABASE_URL") -> dict[str, Any]:
         # Parameters sent apart from the SQL (not quoted into it in Python), and a statement
         # run five times on a connection is prepared: PostgreSQL then stops parsing and
         # planning the webhook's few statements on every text, about 40% of its CPU per text
-        # (benchmarks/webhook.py). Django leaves both off for PgBouncer in transaction mode,
-        # which this project does not use.
+        # (benchmarks/webhook.py). Django leaves both off for PgBouncer in transaction mode:
+        # behind one, add ?server_side_binding=false&prepare_threshold=none to the URL.
         options = config.setdefault("OPTIONS", {})
-        options.setdefault("server_side_binding", True)
-        options.setdefault("prepare_threshold", 5)
+        options["server_side_binding"] = _url_flag(
+            options.get("server_side_binding", True), f"{name} server_side_binding"
+        )
+        options["prepare_threshold"] = _url_threshold(
+            options.get("prepare_threshold", 5), f"{name} prepare_threshold"
+        )
     return config
+
+
+def _url_flag(value: object, name: str) -> bool:
+    # Query parameters arrive as strings, and "false" is a true string.
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, got {value!r}")
+
+
+def _url_threshold(value: object, name: str) -> int | None:
+    # psycopg: None never prepares; 0 prepares every statement at once.
+    if value is None or isinstance(value, int) and not isinstance(value, bool):
+        return value  # type: ignore[return-value]
+    text = str(value).strip().lower()
+    if text in ("", "none", "off"):
+        return None
+    if text.isascii() and text.isdigit():
+        return int(text)
+    raise ImproperlyConfigured(f"{name} must be a whole number or none, got {value!r}")
 
 
 # Seconds a Redis client waits to connect or for an answer. Redis answers in well under a

@@ -142,6 +142,7 @@ class _Batch:
     window: SendingWindow
     journal: send_journal.SendJournal | None
     posted: list[int] = field(default_factory=list)  # rows whose text Twilio took
+    noted: int | None = None  # the row whose attempt is in the journal already
 
 
 # ---------------------------------------------------------------- claiming
@@ -541,7 +542,8 @@ def _send_chunk(ids: list[int], batch: _Batch) -> tuple[Summary, list[int]]:
                     # these slots up; the next chunk books new ones.
                     left = [r.pk for r in ready[n:]]
                     break
-                message = _send_one(row, batch, summary)
+                following = ready[n + 1] if n + 1 < len(ready) else None
+                message = _send_one(row, batch, summary, following)
                 if message is not None:
                     messages.append(message)
                 elif reason := _ineligible(row):
@@ -661,16 +663,22 @@ def checkin_text(person: Person, message_key: str, content: Content) -> str:
     return replace(content, uk=person.country in UK_REGIONS).text(message_key, lang)
 
 
-def _send_one(row: Checkin, batch: _Batch, summary: Summary) -> Message | None:
+def _send_one(
+    row: Checkin, batch: _Batch, summary: Summary, following: Checkin | None = None
+) -> Message | None:
+    """Send `row`'s text, journaled; `following`, the next row to go, has its attempt noted
+    with this row's sid, in one Redis round trip (if it is not sent after all, its entry only
+    ever causes a lookup at Twilio, and the next attempt replaces it)."""
     person = row.person
     now = timezone.now()
     row.updated_at = now
     row.attempts += 1
     body = checkin_text(person, row.message_key, batch.content)
     to = person.phone or person.address
-    if batch.journal is not None:
+    if batch.journal is not None and batch.noted != row.pk:
         # Should the worker die before Twilio's answer is noted, this says to ask Twilio.
         batch.journal.attempt(row, now)
+    batch.noted = None
     try:
         sid = send_sms(to, body)
     except (SmsError, ImproperlyConfigured) as exc:
@@ -682,8 +690,11 @@ def _send_one(row: Checkin, batch: _Batch, summary: Summary) -> Message | None:
         return None
     # Before anything else: from here until the chunk commits, only this note tells a worker
     # that reclaims the row that the text went out.
-    if batch.journal is not None and not batch.journal.record(row, sid, now):
-        summary.unjournaled += 1
+    if batch.journal is not None:
+        if batch.journal.record(row, sid, now, then_attempt=following):
+            batch.noted = following.pk if following is not None else None
+        else:
+            summary.unjournaled += 1
     batch.posted.append(row.pk)
     summary.sent += 1
     return _record_sent(row, sid, now, body)

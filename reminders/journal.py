@@ -90,18 +90,36 @@ class SendJournal:
 
     def attempt(self, row: JournaledRow, at: dt.datetime) -> bool:
         """Note that `row`'s text is about to go to Twilio. False if it could not be noted."""
-        return self._write(row, ATTEMPTED, at)
+        return self._write([(row, ATTEMPTED)], at)
 
-    def record(self, row: JournaledRow, sid: str, sent_at: dt.datetime) -> bool:
-        """Note that Twilio took `row`'s text as `sid`. False if it could not be noted."""
-        return self._write(row, sid, sent_at)
+    def record(
+        self,
+        row: JournaledRow,
+        sid: str,
+        sent_at: dt.datetime,
+        *,
+        then_attempt: JournaledRow | None = None,
+    ) -> bool:
+        """Note that Twilio took `row`'s text as `sid` (and, in the same round trip, the
+        attempt of `then_attempt`, the next text to go). False if it could not be noted."""
+        writes = [(row, sid)]
+        if then_attempt is not None and then_attempt.journal_key is not None:
+            writes.append((then_attempt, ATTEMPTED))
+        return self._write(writes, sent_at)
 
-    def _write(self, row: JournaledRow, sid: str, at: dt.datetime) -> bool:
-        key = journal_entry_key(row)
-        if key is None or not self._available():
-            return False
+    def _write(self, writes: list[tuple[JournaledRow, str]], at: dt.datetime) -> bool:
+        keyed = [(key, sid) for row, sid in writes if (key := journal_entry_key(row))]
+        if len(keyed) < len(writes) or not self._available():
+            return False  # the first has no key (never claimed), or Redis is resting
         try:
-            self._client.set(key, f"{sid} {at.timestamp():.6f}", ex=TTL_SECONDS)
+            if len(keyed) == 1:
+                key, sid = keyed[0]
+                self._client.set(key, f"{sid} {at.timestamp():.6f}", ex=TTL_SECONDS)
+            else:
+                pipe = self._client.pipeline(transaction=False)
+                for key, sid in keyed:
+                    pipe.set(key, f"{sid} {at.timestamp():.6f}", ex=TTL_SECONDS)
+                pipe.execute()
         except Exception as exc:  # noqa: BLE001 - a journal problem must never stop a send
             self._failed("a write", exc)
             return False

@@ -83,6 +83,25 @@ def test_it_parses_postgres_urls_with_persistent_checked_connections() -> None:
     assert (config["HOST"], config["PORT"], config["NAME"]) == ("db.internal", 5433, "backcheck")
     assert config["CONN_MAX_AGE"] == 60
     assert config["CONN_HEALTH_CHECKS"] is True
+    options = config["OPTIONS"]
+    assert (options["server_side_binding"], options["prepare_threshold"]) == (True, 5)
+
+
+def test_prepared_statements_can_be_turned_off_in_the_url_for_a_transaction_pooler() -> None:
+    url = "postgres://app@pgbouncer:6432/backcheck?server_side_binding=false&prepare_threshold=none"
+    options = env.database_config(url)["OPTIONS"]
+    assert (options["server_side_binding"], options["prepare_threshold"]) == (False, None)
+    options = env.database_config("postgres://a@h/db?prepare_threshold=0")["OPTIONS"]
+    assert options["prepare_threshold"] == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "setting"),
+    [("server_side_binding=nope", "server_side_binding"), ("prepare_threshold=x", "threshold")],
+)
+def test_a_bad_prepared_statement_option_names_itself(query: str, setting: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match=f"DATABASE_URL.*{setting}"):
+        env.database_config(f"postgres://a@h/db?{query}")
 
 
 @pytest.mark.parametrize(

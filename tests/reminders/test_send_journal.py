@@ -62,6 +62,9 @@ class MemoryRedis:
         self._call()
         self.data[key] = value
 
+    def pipeline(self, transaction: bool = True) -> MemoryPipeline:
+        return MemoryPipeline(self)
+
     def mget(self, keys: list[str]) -> list[str | None]:
         self._call()
         return [self.data.get(key) for key in keys]
@@ -70,6 +73,21 @@ class MemoryRedis:
         self._call()
         for key in keys:
             self.data.pop(key, None)
+
+
+class MemoryPipeline:
+    """Buffered SETs, sent in one call (one round trip) by execute()."""
+
+    def __init__(self, server: MemoryRedis) -> None:
+        self.server = server
+        self.writes: list[tuple[str, str]] = []
+
+    def set(self, key: str, value: str, ex: int) -> None:
+        self.writes.append((key, value))
+
+    def execute(self) -> None:
+        self.server._call()
+        self.server.data.update(self.writes)
 
 
 @pytest.fixture
@@ -444,6 +462,14 @@ def test_the_journal_round_trip_on_redis(redis_url: str) -> None:
     assert send_journal.record(row, "SMabc", sent_at)
 
     assert send_journal.lookup([row]) == {row.pk: journal.Entry("SMabc", sent_at)}
+    # The next text's attempt rides with a sid: one round trip, both noted.
+    following = Checkin(pk=424243, journal_key=uuid.uuid4())
+    assert send_journal.record(row, "SMdef", sent_at, then_attempt=following)
+    assert send_journal.lookup([row, following]) == {
+        row.pk: journal.Entry("SMdef", sent_at),
+        following.pk: journal.Entry(None, sent_at),
+    }
+    send_journal.forget([following])
     key = journal.journal_entry_key(row)
     client = redis.Redis.from_url(redis_url)
     assert 0 < client.ttl(key) <= journal.TTL_SECONDS
