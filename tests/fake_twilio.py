@@ -287,28 +287,39 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client timed out and hung up, as a timeout test intends
 
+        def _recorded(self, method: str, path: str, form: dict[str, str]) -> RecordedRequest:
+            match = _MESSAGES_PATH.match(path)
+            return RecordedRequest(
+                method=method,
+                path=self.path,
+                headers=dict(self.headers.items()),
+                form=form,
+                account_sid=match["sid"] if match else None,
+                auth=_parse_basic_auth(self.headers.get("Authorization")),
+            )
+
+        def _refused(self, request: RecordedRequest) -> bool:
+            """Answer 404 (not the messages list) or 401 (wrong account or credentials)."""
+            if request.account_sid is None:
+                self._reply(404, _error_body(404, 20404, None))
+            elif request.auth != (fake.account_sid, fake.auth_token) or (
+                request.account_sid != fake.account_sid
+            ):
+                self._reply(401, _error_body(401, 20003, None))
+            else:
+                return False
+            return True
+
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length).decode()
             form = {key: values[-1] for key, values in parse_qs(raw).items()}
-            match = _MESSAGES_PATH.match(self.path)
-            auth = _parse_basic_auth(self.headers.get("Authorization"))
-            fake._record(
-                RecordedRequest(
-                    method="POST",
-                    path=self.path,
-                    headers=dict(self.headers.items()),
-                    form=form,
-                    account_sid=match["sid"] if match else None,
-                    auth=auth,
-                )
-            )
+            request = self._recorded("POST", self.path, form)
+            fake._record(request)
             fake._wait(fake._next_delay())
-            if match is None:
-                self._reply(404, _error_body(404, 20404, None))
-            elif auth != (fake.account_sid, fake.auth_token) or match["sid"] != fake.account_sid:
-                self._reply(401, _error_body(401, 20003, None))
-            elif (fail := fake._next_failure()) is not None:
+            if self._refused(request):
+                return
+            if (fail := fake._next_failure()) is not None:
                 self._reply(fail.status, _error_body(fail.status, fail.code, fail.message))
             elif not form.get("To") or not (form.get("From") or form.get("MessagingServiceSid")):
                 self._reply(400, _error_body(400, 21604, "A 'To' and 'From' are required"))
@@ -318,23 +329,10 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # noqa: N802
             url = urlsplit(self.path)
             query = {key: values[-1] for key, values in parse_qs(url.query).items()}
-            match = _MESSAGES_PATH.match(url.path)
-            auth = _parse_basic_auth(self.headers.get("Authorization"))
-            request = RecordedRequest(
-                method="GET",
-                path=self.path,
-                headers=dict(self.headers.items()),
-                form=query,
-                account_sid=match["sid"] if match else None,
-                auth=auth,
-            )
+            request = self._recorded("GET", url.path, query)
             with fake._lock:
                 fake.listed.append(request)
-            if match is None:
-                self._reply(404, _error_body(404, 20404, None))
-            elif auth != (fake.account_sid, fake.auth_token) or match["sid"] != fake.account_sid:
-                self._reply(401, _error_body(401, 20003, None))
-            else:
+            if not self._refused(request):
                 self._reply(200, _message_page(fake, url.path, query))
 
     return Handler
