@@ -146,8 +146,7 @@ def _handle_inbound(
             return InboundResult(replies=held, ignored=True, conversation_id=conv.pk)
         if person.opted_out and not t.replies:
             inbound.status = Message.Status.IGNORED
-        fast = inbound_sql.enabled()
-        conv, news = _apply(person, conv, t, content.version, defer_save=fast)
+        conv, news = _apply(person, conv, t, content.version)
         inbound.conversation = conv  # RESTART files its text under the new episode
         analysis = inbound_limits.reply_analysis(t)
         # The text and its replies in one INSERT, the text first (ids and times keep their order).
@@ -166,13 +165,20 @@ def _handle_inbound(
                 for reply in t.replies
             ),
         ]
-        if fast:
+        if inbound_sql.enabled():
             # On PostgreSQL the conversation's UPDATE rides in the same statement.
             inbound_sql.messages_store(messages, conversation=conv)
-            if news:
-                _outcome_recorded(conv, t)
         else:
+            conv.save()
             Message.objects.bulk_create(messages)
+        if news:
+            signals.outcome_recorded.send(
+                sender=Conversation,
+                conversation=conv,
+                tier=conv.tier,
+                reasons=list(conv.reasons),
+                emergency=t.emergency,
+            )
         if "unparsed" in t.flags:
             signals.text_not_understood.send(sender=Message, conversation=conv, message=inbound)
     if t.emergency:
@@ -260,12 +266,10 @@ def _apply(
     conv: Conversation,
     t: engine.Transition,
     content_version: int = 0,
-    *,
-    defer_save: bool = False,
 ) -> tuple[Conversation, bool]:
-    """Apply the transition. Returns the conversation (a new one after RESTART) and whether
-    its outcome is news (a first or raised tier, an emergency). With `defer_save` the caller
-    saves the conversation and then sends `outcome_recorded` if it is news."""
+    """Apply the transition. Returns the conversation (a new one after RESTART), unsaved, and
+    whether its outcome is news (a first or raised tier, an emergency): the caller saves it
+    with the text and its replies, then sends `outcome_recorded` if it is news."""
     now = timezone.now()
     before_language = person.language
     if t.language and t.language != person.language:
@@ -311,26 +315,11 @@ def _apply(
         if raised and t.action != "opt_out":
             # A first outcome, or a higher tier later: that tier's plan replaces what was pending
             # (an emergency cancels everything; a clinician follows up). The conversation is
-            # saved once, below: scheduling reads only its id.
+            # saved by the caller: scheduling reads only its id.
             checkins_schedule(conv, conv.tier, now)
     if t.action == "opt_out":
         conv.status = Conversation.Status.STOPPED
-    notify = raised or t.emergency
-    if not defer_save:
-        conv.save()
-        if notify:
-            _outcome_recorded(conv, t)
-    return conv, notify
-
-
-def _outcome_recorded(conv: Conversation, t: engine.Transition) -> None:
-    signals.outcome_recorded.send(
-        sender=Conversation,
-        conversation=conv,
-        tier=conv.tier,
-        reasons=list(conv.reasons),
-        emergency=t.emergency,
-    )
+    return conv, raised or t.emergency
 
 
 # ---------------------------------------------------------------- delivery status callbacks

@@ -133,6 +133,14 @@ def on_the_nth_send(n: int) -> Callable[[str], bool]:
     return lambda to: next(sends) == n
 
 
+def a_pass_dies_at_send(worker_dies: Callable[..., None], n: int, *, taken: bool = False) -> None:
+    """One dispatcher pass whose worker dies at its n-th send (with taken: once Twilio has the
+    text, before its answer is read)."""
+    worker_dies(when=on_the_nth_send(n), taken=taken)
+    with pytest.raises(Killed):
+        dispatch_due()
+
+
 def leases_run_out() -> None:
     """The dead worker's leases (or a retry delay) end: what the claim reads is send_after."""
     Checkin.objects.filter(status__in=["pending", "sending"]).update(
@@ -159,9 +167,7 @@ def test_texts_a_killed_worker_sent_are_recorded_from_the_journal_not_sent_again
 ) -> None:
     rows = due_checkins(4)
     phones = [row.person.phone for row in rows]
-    worker_dies(when=on_the_nth_send(3))
-    with pytest.raises(Killed):
-        dispatch_due()
+    a_pass_dies_at_send(worker_dies, 3)
     assert [sms.to for sms in outbox] == phones[:2]  # nothing of it committed
     assert set(Checkin.objects.values_list("status", flat=True)) == {"sending"}
 
@@ -184,9 +190,7 @@ def test_a_lost_checkin_missing_from_the_journal_is_texted_again(
 ) -> None:
     rows = due_checkins(3)
     phones = [row.person.phone for row in rows]
-    worker_dies(when=on_the_nth_send(3))
-    with pytest.raises(Killed):
-        dispatch_due()
+    a_pass_dies_at_send(worker_dies, 3)
     memory_redis.data.clear()  # e.g. Redis restarted empty meanwhile
 
     leases_run_out()
@@ -202,9 +206,7 @@ def test_a_journaled_text_to_someone_who_opted_out_since_is_recorded_and_nothing
     memory_redis, outbox, worker_dies
 ) -> None:
     rows = due_checkins(2)
-    worker_dies(when=on_the_nth_send(2))
-    with pytest.raises(Killed):
-        dispatch_due()
+    a_pass_dies_at_send(worker_dies, 2)
     first = rows[0].person
     Person.objects.filter(pk=first.pk).update(opted_out_at=timezone.now())
     Person.objects.filter(pk=rows[1].person.pk).update(opted_out_at=timezone.now())
@@ -250,9 +252,7 @@ def test_a_journal_entry_of_another_database_never_marks_a_checkin_sent(
     memory_redis, outbox, worker_dies
 ) -> None:
     (row,) = due_checkins(1)
-    worker_dies(when=on_the_nth_send(1))
-    with pytest.raises(Killed):
-        dispatch_due()
+    a_pass_dies_at_send(worker_dies, 1)
     row.refresh_from_db()
     # Same check-in id, another database's row (a restored backup, a test database made
     # again): its key has another journal_key.
@@ -274,9 +274,7 @@ def test_a_text_twilio_took_as_its_worker_died_is_found_at_twilio_not_sent_again
 ) -> None:
     rows = due_checkins(3)
     phones = [row.person.phone for row in rows]
-    worker_dies(when=on_the_nth_send(2), taken=True)
-    with pytest.raises(Killed):
-        dispatch_due()
+    a_pass_dies_at_send(worker_dies, 2, taken=True)
     assert [sms.to for sms in outbox] == phones[:2]  # the second went, its sid never read
 
     leases_run_out()
@@ -298,10 +296,7 @@ def test_a_text_in_flight_that_twilio_never_took_is_sent_once(
 ) -> None:
     rows = due_checkins(2)
     phones = [row.person.phone for row in rows]
-    worker_dies(when=on_the_nth_send(2))  # dies with the second text on its way, not arrived
-
-    with pytest.raises(Killed):
-        dispatch_due()
+    a_pass_dies_at_send(worker_dies, 2)  # dies with the second text on its way, not arrived
     leases_run_out()
     with caplog.at_level(logging.WARNING, logger="reminders.dispatch"):
         summary = dispatch_due()
@@ -316,9 +311,7 @@ def test_a_text_in_flight_is_sent_again_when_twilio_cannot_be_asked(
     memory_redis, outbox, worker_dies, monkeypatch, caplog
 ) -> None:
     (row,) = due_checkins(1)
-    worker_dies(when=on_the_nth_send(1), taken=True)
-    with pytest.raises(Killed):
-        dispatch_due()
+    a_pass_dies_at_send(worker_dies, 1, taken=True)
 
     def unreachable(self: object, to: str, since: dt.datetime) -> list[object]:
         raise dispatch.SmsError("Could not list Twilio messages: timed out")
@@ -340,9 +333,7 @@ def test_a_text_on_record_is_not_taken_for_the_one_in_flight(
 ) -> None:
     (row,) = due_checkins(1)
     person = row.person
-    worker_dies(when=on_the_nth_send(1))  # the check-in never reached Twilio...
-    with pytest.raises(Killed):
-        dispatch_due()
+    a_pass_dies_at_send(worker_dies, 1)  # the check-in never reached Twilio...
     # ... but staff resent the last text meanwhile: Twilio lists it, and it is on record.
     resent = locmem.LocmemBackend().send(person.phone, "An earlier text, sent again by staff")
     Message.objects.create(
@@ -383,9 +374,7 @@ def test_lost_checkins_are_texted_again_when_the_journal_cannot_be_read(
     memory_redis, outbox, worker_dies
 ) -> None:
     rows = due_checkins(2)
-    worker_dies(when=on_the_nth_send(2))
-    with pytest.raises(Killed):
-        dispatch_due()
+    a_pass_dies_at_send(worker_dies, 2)
     memory_redis.down = True
 
     leases_run_out()
@@ -440,9 +429,7 @@ def test_neighbours_of_a_lost_checkin_are_not_counted_as_crashes(
 ) -> None:
     settings.CHECKIN_MAX_CRASHES = 1
     due_checkins(3)
-    worker_dies(when=on_the_nth_send(1))  # dies once, on the first send, then never again
-    with pytest.raises(Killed):
-        dispatch_due()
+    a_pass_dies_at_send(worker_dies, 1)  # dies once, on the first send, then never again
 
     leases_run_out()
     summary = dispatch_due()
