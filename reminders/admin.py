@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import display_for_value
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 
@@ -124,6 +125,32 @@ def _clinical(request) -> bool:
     return request.user.has_perm("triage.view_conversation")
 
 
+class SendInDoubtFilter(admin.SimpleListFilter):
+    """Check-ins whose last send got no answer from Twilio, so it may have taken the text:
+    pending ones are asked about before their next try; failed ones may still have gone out."""
+
+    title = "send in doubt"
+    parameter_name = "in_doubt"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(in_doubt_since__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(in_doubt_since__isnull=True)
+        return queryset
+
+
+IN_DOUBT_NOTE = (
+    "Twilio gave no answer to a send begun then, so it may have taken the text. Twilio is asked "
+    "before any further try, and a text it took is recorded as sent, not sent again. If this "
+    "check-in failed saying it may have been sent, look for the text in Twilio's console before "
+    "sending it by hand."
+)
+
+
 @admin.register(Checkin)
 class CheckinAdmin(admin.ModelAdmin):
     list_display = (
@@ -139,7 +166,7 @@ class CheckinAdmin(admin.ModelAdmin):
         "delivery",
         "cancelled_reason",
     )
-    list_filter = ("status", "tier", "kind", "message_key")
+    list_filter = ("status", SendInDoubtFilter, "tier", "kind", "message_key")
     date_hierarchy = "due_at"
     search_fields = ("person__address", "provider_sid")
     actions = ["cancel_selected"]
@@ -151,7 +178,8 @@ class CheckinAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         # All read-only. The provider's error text can name the number (Twilio's 21211): shown
         # redacted. Support cancels check-ins without seeing care: no tier, step or answer.
-        names = ["error" if f.name == "last_error" else f.name for f in Checkin._meta.fields]
+        shown_as = {"last_error": "error", "in_doubt_since": "in_doubt"}
+        names = [shown_as.get(f.name, f.name) for f in Checkin._meta.fields]
         return names if _clinical(request) else [n for n in names if n not in CLINICAL_FIELDS]
 
     def get_list_display(self, request):
@@ -184,6 +212,16 @@ class CheckinAdmin(admin.ModelAdmin):
     @admin.display(description="last error")
     def error(self, obj: Checkin) -> str:
         return redact(obj.last_error)
+
+    @admin.display(description="send in doubt since")
+    def in_doubt(self, obj: Checkin):
+        if obj.in_doubt_since is None:
+            return "-"
+        return format_html(
+            '{}<div class="help">{}</div>',
+            display_for_value(obj.in_doubt_since, "-"),
+            IN_DOUBT_NOTE,
+        )
 
     @admin.action(
         description="Cancel the selected check-ins (those not sent yet)", permissions=["change"]

@@ -26,6 +26,11 @@ Lost check-ins and the send journal
     worker died) is looked up at Twilio, in the texts it took for that number since the
     attempt (`_ask_provider`): found, it is recorded with that sid; not found, or Twilio cannot
     be asked, it is sent again (at least once: a check-in is never dropped on a guess).
+    A send that got no answer (a timeout: `in_doubt_since`) is looked up the same way at the
+    next try, and so is one that used up the last attempt: that row is not failed at once but
+    claimed once more, after the backoff, only to ask Twilio. Taken, it is recorded sent; not
+    taken, it is failed; Twilio unreachable, it is failed with a last error saying it may have
+    gone out (`_give_up_in_doubt`).
     Without Redis, or with Redis unreachable, texts still go out, unjournaled: then a kill
     repeats its last, uncommitted chunk (about one second of sending), as before the journal.
     A pass that fails part way without dying (Redis, which holds the rate limit, unreachable)
@@ -303,11 +308,12 @@ def _lost(ids: list[int], token: uuid.UUID) -> list[int]:
 
 
 def _recover(ids: list[int], batch: _Batch, summary: Summary) -> set[int]:
-    """Record as sent the lost rows whose text Twilio took, by the journal or by Twilio.
+    """Record as sent the lost rows whose text Twilio took, by the journal or by Twilio; fail
+    those out of attempts that it did not take.
 
-    Returns the ids found taken. Those whose person was busy (row locked by a text being
-    handled) are not recorded now and must not be sent either: they are handed back with the
-    batch's other leftovers, and the next pass records them.
+    Returns the ids not to send: found taken, or failed. Those found whose person was busy (row
+    locked by a text being handled) are not recorded now and must not be sent either: they are
+    handed back with the batch's other leftovers, and the next pass records them.
     """
     mine = Checkin.objects.filter(
         id__in=ids, claim_token=batch.token, status=Checkin.Status.SENDING
@@ -324,10 +330,15 @@ def _recover(ids: list[int], batch: _Batch, summary: Summary) -> set[int]:
     ):
         earlier = in_flight.get(pk)
         in_flight[pk] = send_journal.Entry(None, min(since, earlier.sent_at) if earlier else since)
+    unasked: set[int] = set()
     if in_flight:
-        entries.update(_ask_provider(mine, in_flight, batch, summary))
+        found, unasked = _ask_provider(mine, in_flight, batch, summary)
+        entries.update(found)
+    given_up = _give_up_in_doubt(
+        mine.filter(id__in=in_flight).exclude(id__in=entries), unasked, summary
+    )
     if not entries:
-        return set()
+        return given_up
     with transaction.atomic():
         # The person's row too, as a chunk locks it: the message row inserted below needs a
         # share lock on it, and waiting for it while holding the check-in's could deadlock
@@ -358,7 +369,7 @@ def _recover(ids: list[int], batch: _Batch, summary: Summary) -> set[int]:
         if rows:
             _save_sent(rows, timezone.now())
         _forget_on_commit(rows, batch)
-    return set(entries)
+    return set(entries) | given_up
 
 
 def _ask_provider(
@@ -366,8 +377,9 @@ def _ask_provider(
     in_flight: dict[int, send_journal.Entry],
     batch: _Batch,
     summary: Summary,
-) -> dict[int, send_journal.Entry]:
-    """Of the lost rows whose last text got no answer, those Twilio took.
+) -> tuple[dict[int, send_journal.Entry], set[int]]:
+    """Of the lost rows whose last text got no answer, those Twilio took, and the ids of those
+    Twilio could not be asked about.
 
     That is the text in flight when its worker died (attempted in the journal, no sid), or a
     send that timed out (`in_doubt_since`). Twilio is asked for the texts it took for the
@@ -377,10 +389,12 @@ def _ask_provider(
     pass that must hand it back does not ask again.
     """
     found: dict[int, send_journal.Entry] = {}
+    unasked: set[int] = set()
     for row in mine.filter(id__in=in_flight).select_related("person").order_by("id"):
         entry = in_flight[row.pk]
         summary.asked += 1
         person = row.person
+        then = "failed (out of attempts)" if _out_of_attempts(row) else "sent again"
         try:
             taken = get_backend().taken_for(
                 person.phone or person.address, entry.sent_at - CLOCK_SKEW
@@ -388,10 +402,12 @@ def _ask_provider(
         except (SmsError, ImproperlyConfigured) as exc:
             log.warning(
                 "check-in %s: its last send got no answer, and Twilio could not be asked "
-                "whether it went out (%s); sending it again",
+                "whether it went out (%s); it is %s",
                 row.pk,
                 redact(str(exc)),
+                then,
             )
+            unasked.add(row.pk)
             continue
         known = set(
             Message.objects.filter(provider_sid__in=[t.sid for t in taken]).values_list(
@@ -401,9 +417,9 @@ def _ask_provider(
         unknown = [t for t in taken if t.sid not in known]
         if not unknown:
             log.warning(
-                "check-in %s: its last send got no answer; Twilio has no such text, so it is "
-                "sent again",
+                "check-in %s: its last send got no answer; Twilio has no such text, so it is %s",
                 row.pk,
+                then,
             )
             continue
         body = checkin_text(person, row.message_key, batch.content)
@@ -412,7 +428,44 @@ def _ask_provider(
         found[row.pk] = send_journal.Entry(text.sid, text.created_at)
         if batch.journal is not None:
             batch.journal.record(row, text.sid, text.created_at)
-    return found
+    return found, unasked
+
+
+def _out_of_attempts(row: Checkin) -> bool:
+    return row.attempts >= settings.CHECKIN_MAX_ATTEMPTS
+
+
+def _give_up_in_doubt(rows: QuerySet[Checkin], unasked: set[int], summary: Summary) -> set[int]:
+    """Fail the rows of `rows` (asked about, not found taken) that are out of attempts.
+
+    Their last try got no answer, so they were claimed once more only to ask Twilio: not
+    taken, they fail as any row out of attempts does; Twilio unreachable, the text may have
+    gone out, and the last error says so, for staff to look in Twilio's console before sending
+    it by hand. Returns their ids.
+    """
+    now = timezone.now()
+    given_up: set[int] = set()
+    for row in rows.filter(attempts__gte=settings.CHECKIN_MAX_ATTEMPTS).order_by("id"):
+        last_error = row.last_error
+        if row.pk in unasked:
+            last_error = (
+                "May have been sent: the last attempt got no answer from Twilio, and Twilio "
+                "could not be asked whether it took the text. Check Twilio's console (Messaging "
+                f"logs) for this number before sending it by hand. Last error: {row.last_error}"
+            )
+        # Compare-and-swap on our claim: a STOP may have cancelled it meanwhile.
+        if rows.filter(pk=row.pk).update(
+            status=Checkin.Status.FAILED, claim_token=None, last_error=last_error, updated_at=now
+        ):
+            given_up.add(row.pk)
+            summary.failed += 1
+            log.error(
+                "check-in %s gave up after %s attempts, the last without an answer; Twilio %s",
+                row.pk,
+                row.attempts,
+                "could not be asked whether it took it" if row.pk in unasked else "did not take it",
+            )
+    return given_up
 
 
 def _send_alone(pk: int, batch: _Batch) -> Summary:
@@ -748,11 +801,25 @@ def _record_failure(row: Checkin, exc: Exception, summary: Summary) -> None:
         log.warning(
             "check-in %s to %s failed for good: %s", row.pk, mask(person.address), redact(str(exc))
         )
-    elif row.attempts >= settings.CHECKIN_MAX_ATTEMPTS:
+    elif _out_of_attempts(row) and row.in_doubt_since is None:
         row.status = Checkin.Status.FAILED
         summary.failed += 1
         log.error(
             "check-in %s gave up after %s attempts: %s", row.pk, row.attempts, redact(str(exc))
+        )
+    elif _out_of_attempts(row):
+        # Out of attempts, but Twilio may have taken a text whose answer never came. Claimed
+        # once more, after the backoff that gives Twilio time to list it, only to ask Twilio
+        # (`_recover`): recorded sent if it took it, failed if not. Nothing is sent again.
+        row.status = Checkin.Status.PENDING
+        row.send_after = now + retry_delay(row.attempts)
+        summary.deferred += 1
+        log.warning(
+            "check-in %s is out of attempts; Twilio is asked at %s whether it took a text that "
+            "got no answer: %s",
+            row.pk,
+            row.send_after,
+            redact(str(exc)),
         )
     else:
         row.status = Checkin.Status.PENDING

@@ -170,3 +170,35 @@ def test_the_person_page_lists_their_checkins(staff: Client) -> None:
     page = staff.get(reverse("admin:triage_person_change", args=[person.pk])).content.decode()
 
     assert "checkin.routine_2w" in page and "checkin.six_weeks" in page
+
+
+def test_staff_see_which_checkins_twilio_may_have_taken_and_can_list_them(
+    staff: Client,
+) -> None:
+    doubtful = Checkin.objects.filter(person=triage_routine("+15551230107")).first()
+    clear = Checkin.objects.filter(person=triage_routine("+15551230108")).first()
+    began = dt.datetime(2026, 5, 18, 14, 0, tzinfo=dt.UTC)
+    Checkin.objects.filter(pk=doubtful.pk).update(
+        status=Checkin.Status.FAILED,
+        attempts=8,
+        in_doubt_since=began,
+        last_error="May have been sent: the last attempt got no answer from Twilio",
+    )
+    change = reverse("admin:reminders_checkin_change", args=[doubtful.pk])
+
+    page = staff.get(change).content.decode()
+    assert "Send in doubt since" in page
+    assert "May 18, 2026" in page
+    assert "look for the text in Twilio&#x27;s console" in page
+    assert (
+        "Send in doubt since"
+        in staff.get(reverse("admin:reminders_checkin_change", args=[clear.pk])).content.decode()
+    )
+
+    changelist = reverse("admin:reminders_checkin_changelist")
+    assert "By send in doubt" in staff.get(changelist).content.decode()
+    listed = staff.get(changelist, {"in_doubt": "yes"}).content.decode()
+    assert change in listed
+    assert reverse("admin:reminders_checkin_change", args=[clear.pk]) not in listed
+    assert "May have been sent" in listed
+    assert change not in staff.get(changelist, {"in_doubt": "no"}).content.decode()

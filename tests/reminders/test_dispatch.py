@@ -431,6 +431,16 @@ def test_a_send_without_an_answer_that_twilio_never_took_is_retried(
     assert [r.method for r in fake_twilio.listed] == ["GET"]
 
 
+def the_late_text(fake_twilio) -> dict:
+    """The one text Twilio took after the dispatcher stopped waiting (its answer comes late)."""
+    for _ in range(100):
+        if fake_twilio.sent:
+            break
+        time.sleep(0.05)
+    [taken] = fake_twilio.sent
+    return taken
+
+
 def test_a_timed_out_text_twilio_took_is_recorded_not_sent_again(
     clock, fake_twilio, settings
 ) -> None:
@@ -440,11 +450,7 @@ def test_a_timed_out_text_twilio_took_is_recorded_not_sent_again(
     fake_twilio.delay_next(1.0)  # taken, and answered after the dispatcher gave up
 
     assert send_due() == "claimed=1 sent=0 deferred=1 failed=0 cancelled=0"
-    for _ in range(100):  # the late answer (and the text) comes a moment later
-        if fake_twilio.sent:
-            break
-        time.sleep(0.05)
-    [taken] = fake_twilio.sent
+    taken = the_late_text(fake_twilio)
 
     clock.move_to(checkins(NY)[0].send_after)
     assert send_due() == "claimed=1 sent=0 deferred=0 failed=0 cancelled=0 recovered=1 asked=1"
@@ -455,6 +461,81 @@ def test_a_timed_out_text_twilio_took_is_recorded_not_sent_again(
         person__address=NY, direction="out", provider_sid=taken["sid"]
     )
     assert outbound.count() == 1
+
+
+def test_a_last_attempt_that_timed_out_but_twilio_took_is_recorded_sent_not_failed(
+    clock, fake_twilio, settings
+) -> None:
+    settings.CHECKIN_MAX_ATTEMPTS = 2
+    settings.TWILIO_TIMEOUT = 0.5
+    triage(NY)
+    clock.move_to(START + 14 * DAY)
+    fake_twilio.fail_next(status=503)
+    assert send_due() == "claimed=1 sent=0 deferred=1 failed=0 cancelled=0"
+
+    clock.move_to(checkins(NY)[0].send_after)
+    fake_twilio.delay_next(1.0)  # the last attempt: taken, answered after the dispatcher gave up
+    # Out of attempts, but not failed: Twilio may have the text.
+    assert send_due() == "claimed=1 sent=0 deferred=1 failed=0 cancelled=0"
+    taken = the_late_text(fake_twilio)
+
+    clock.move_to(checkins(NY)[0].send_after)
+    assert send_due() == "claimed=1 sent=0 deferred=0 failed=0 cancelled=0 recovered=1 asked=1"
+    row = checkins(NY)[0]
+    assert (row.status, row.provider_sid, row.attempts, row.last_error) == (
+        "sent",
+        taken["sid"],
+        2,
+        "",
+    )
+    assert row.in_doubt_since is None
+    assert len(fake_twilio.requests) == 2, "asked, not sent a third time"
+    assert Message.objects.filter(direction="out", provider_sid=taken["sid"]).count() == 1
+
+
+def test_a_last_attempt_without_an_answer_that_twilio_never_took_fails_without_a_resend(
+    clock, fake_twilio, settings
+) -> None:
+    settings.CHECKIN_MAX_ATTEMPTS = 1
+    triage(NY)
+    clock.move_to(START + 14 * DAY)
+    settings.TWILIO_API_URL = "http://127.0.0.1:9"  # the connection fails: no answer at all
+    assert send_due() == "claimed=1 sent=0 deferred=1 failed=0 cancelled=0"
+
+    retry_at = checkins(NY)[0].send_after
+    clock.move_to(retry_at)
+    settings.TWILIO_API_URL = fake_twilio.url
+    assert send_due() == "claimed=1 sent=0 deferred=0 failed=1 cancelled=0 asked=1"
+    row = checkins(NY)[0]
+    assert (row.status, row.attempts) == ("failed", 1)
+    assert row.last_error.startswith("Could not reach Twilio")
+    assert [r.method for r in fake_twilio.listed] == ["GET"]
+    clock.move_to(retry_at + DAY)
+    assert send_due() == NOTHING
+    assert fake_twilio.requests == [] and fake_twilio.sent == []
+
+
+def test_a_last_attempt_without_an_answer_fails_saying_it_may_have_gone_when_twilio_is_away(
+    clock, fake_twilio, settings
+) -> None:
+    settings.CHECKIN_MAX_ATTEMPTS = 1
+    triage(NY)
+    clock.move_to(START + 14 * DAY)
+    settings.TWILIO_API_URL = "http://127.0.0.1:9"  # neither the send nor the question gets in
+    assert send_due() == "claimed=1 sent=0 deferred=1 failed=0 cancelled=0"
+
+    retry_at = checkins(NY)[0].send_after
+    clock.move_to(retry_at)
+    assert send_due() == "claimed=1 sent=0 deferred=0 failed=1 cancelled=0 asked=1"
+    row = checkins(NY)[0]
+    assert (row.status, row.attempts) == ("failed", 1)
+    assert row.last_error.startswith("May have been sent")
+    assert "Check Twilio's console" in row.last_error
+    assert "Could not reach Twilio" in row.last_error
+    settings.TWILIO_API_URL = fake_twilio.url
+    clock.move_to(retry_at + DAY)
+    assert send_due() == NOTHING
+    assert fake_twilio.requests == []
 
 
 def test_sending_gives_up_after_the_maximum_attempts(clock, fake_twilio, settings) -> None:
