@@ -29,6 +29,7 @@ import datetime as dt
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -127,6 +128,10 @@ class Run:
     round: int
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
+    # The whole machine's CPU seconds (client, gunicorn, PostgreSQL, Redis) and the seconds the
+    # hypervisor gave our CPUs to someone else (steal), during the run.
+    cpu: float = 0.0
+    steal: float = 0.0
     seconds: float = 0.0
 
     @property
@@ -136,6 +141,17 @@ class Run:
     @property
     def rate(self) -> float:
         return self.count / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms(self) -> float:
+        """Machine CPU per request, in ms: what the rate would be bound by on idle CPUs."""
+        return self.cpu / self.count * 1000 if self.count else 0.0
+
+    @property
+    def steal_pct(self) -> float:
+        """Of the run's CPU time (2 CPUs x seconds), the share the hypervisor took away."""
+        cpus = os.cpu_count() or 1
+        return 100 * self.steal / (cpus * self.seconds) if self.seconds else 0.0
 
     def pct(self, q: float) -> float:
         ordered = sorted(self.latencies)
@@ -207,9 +223,24 @@ async def _drive(load: list[list[list[bytes]]], port: int, run: Run) -> None:
     run.seconds = time.perf_counter() - started
 
 
+def cpu_times() -> tuple[float, float]:
+    """CPU seconds used by everything on the machine, and stolen from it, since boot (Linux)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:9]]
+    except OSError:
+        return 0.0, 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    tick = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / tick, steal / tick
+
+
 def drive(load, port: int, name: str, round_no: int) -> Run:
     run = Run(name=name, round=round_no)
+    cpu, steal = cpu_times()
     asyncio.run(_drive(load, port, run))
+    cpu_after, steal_after = cpu_times()
+    run.cpu, run.steal = cpu_after - cpu, steal_after - steal
     return run
 
 
@@ -322,21 +353,37 @@ def report(runs: list[Run], args, info: dict[str, str], queries: list[int], prob
         f"texts = {args.senders * args.people * len(ROUTINE_EN)} requests per URL per round, "
         f"{args.rounds} rounds, URLs in turn; client and server share the machine",
         "",
-        "| URL | round | requests/s | p50 ms | p99 ms | errors | x INSERT baseline |",
-        "|---|---|---|---|---|---|---|",
+        "| URL | round | requests/s | p50 ms | p99 ms | errors | x INSERT baseline "
+        "| CPU ms/request | CPU stolen |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         lines.append(
             f"| {run.name} | {run.round} | {run.rate:,.0f} | {run.pct(0.5) * 1000:.1f} | "
-            f"{run.pct(0.99) * 1000:.1f} | {run.errors} | {run.rate / insert:.2f} |"
+            f"{run.pct(0.99) * 1000:.1f} | {run.errors} | {run.rate / insert:.2f} | "
+            f"{run.cpu_ms:.2f} | {run.steal_pct:.0f}% |"
         )
     real = best["real webhook"]
+    paired, cpu_paired = [], []
+    for round_no in sorted({r.round for r in runs}):
+        of_round = {r.name: r for r in runs if r.round == round_no}
+        base, mine = of_round["signature + INSERT"], of_round["real webhook"]
+        paired.append(mine.rate / base.rate)
+        if mine.cpu_ms:
+            cpu_paired.append(base.cpu_ms / mine.cpu_ms)
     lines += [
         "",
         f"Best rounds: real webhook **{real.rate:,.0f} requests/s = {real.rate / insert:.2f}x** "
         f"the INSERT baseline ({insert:,.0f}/s; signature-only "
         f"{best['signature only'].rate:,.0f}/s), p99 {real.pct(0.99) * 1000:.1f} ms, "
         f"{sum(r.errors for r in runs)} errors in all.",
+        "",
+        f"Each round against its own baseline: real webhook / INSERT baseline requests/s, "
+        f"median **{statistics.median(paired):.2f}x** "
+        f"({', '.join(f'{x:.2f}' for x in paired)}); by machine CPU per request, INSERT "
+        f"baseline / real webhook, median **{statistics.median(cpu_paired or [0]):.2f}x** "
+        f"({', '.join(f'{x:.2f}' for x in cpu_paired)}): the throughput ratio with the CPUs "
+        "to ourselves, whatever the hypervisor takes.",
         "",
         f"SQL statements per text, texts 1-{len(queries)} of a conversation: "
         f"{', '.join(map(str, queries))}.",

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from reminders import schedule_sql
 from reminders.models import Checkin, CheckinStep
 from triage.models import Conversation, Message, Person
 from triage.rules import Tier
@@ -47,21 +48,28 @@ def person_refused(person: Person, *, opted_out: bool) -> None:
     checkins_cancel(person, "opted out" if opted_out else "number cannot receive texts")
 
 
-def checkins_schedule(conversation: Conversation, tier: int, at: dt.datetime | None = None) -> int:
+def checkins_schedule(conversation: Conversation, tier: int, at: dt.datetime | None = None) -> None:
     """Replace the person's pending check-ins with the plan for `tier`, counted from `at`."""
     at = at or timezone.now()
     person = conversation.person
+    plan = tier < Tier.EMERGENCY and not person.opted_out
+    if schedule_sql.enabled():
+        # The same in one statement (an outcome text is handled under the webhook's lock).
+        schedule_sql.schedule(
+            person_id=person.pk, conversation_id=conversation.pk, tier=tier, at=at, steps=plan
+        )
+        return
     steps: list[CheckinStep] = []
-    if tier < Tier.EMERGENCY and not person.opted_out:
+    if plan:
         steps = list(CheckinStep.objects.filter(tier=tier, active=True))
     # Everything else pending goes; this episode's rows for these very steps stay as they are
     # (scheduling the same plan twice must neither duplicate nor drop them).
     checkins_cancel_open(
         Checkin.objects.filter(person=person).exclude(conversation=conversation, step__in=steps),
-        "new outcome",
+        schedule_sql.CANCELLED_REASON,
     )
     if not steps:
-        return 0
+        return
     rows = [
         Checkin(
             person=person,
@@ -75,8 +83,7 @@ def checkins_schedule(conversation: Conversation, tier: int, at: dt.datetime | N
         )
         for step in steps
     ]
-    created = Checkin.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(created)
+    Checkin.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def retry_delay(attempts: int) -> dt.timedelta:

@@ -142,6 +142,25 @@ def test_it_sends_an_edited_message_with_the_next_text_through_redis(redis_url: 
     assert client.exists(cache.make_key(f"triage:content:{cache.get(VERSION_KEY)}"))
 
 
+def test_an_edit_saved_by_another_process_reaches_the_next_text_within_a_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Another web worker saved the edit: its new version is in the shared cache, and this
+    # process's own copy of the content was not cleared by it.
+    from triage import selectors
+
+    clock = [1000.0]
+    monkeypatch.setattr(selectors, "monotonic", lambda: clock[0])
+    text(next(_phones), "my upper back hurts")  # this process caches the content
+    edited = "Hi, BackCheck here (edited elsewhere). Emergency: call 911. Reply STOP to end."
+    ContentMessage.objects.filter(key="sys.welcome", language="en").update(text=edited)
+    cache.incr(VERSION_KEY)  # what content_bump_version did in the other process
+
+    clock[0] += selectors.RECHECK_SECONDS + 0.01
+
+    assert text(next(_phones), "my upper back hurts")[0] == edited
+
+
 def test_it_uses_an_edited_spanish_text_for_spanish_speakers() -> None:
     text(next(_phones), "me duele la espalda")
     msg = ContentMessage.objects.get(key="sys.welcome", language="es")

@@ -1,4 +1,5 @@
-"""The webhook's plain-SQL path (triage/inbound_sql.py) writes rows without save()."""
+"""The webhook's plain-SQL paths (triage/inbound_sql.py, reminders/schedule_sql.py) write rows
+without save()."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import pytest
 from django.db import models
 from django.db.models.signals import post_save, pre_save
 
+from reminders.models import Checkin
 from triage.models import Conversation, Message, Person
 
 
-@pytest.mark.parametrize("model", [Person, Conversation, Message])
+@pytest.mark.parametrize("model", [Person, Conversation, Message, Checkin])
 def test_it_writes_only_models_whose_save_does_nothing_more(model: type[models.Model]) -> None:
     # A save() override or a save signal on these would be skipped on PostgreSQL, where the
     # webhook INSERTs and UPDATEs them in plain SQL: move that logic, or that write, first.

@@ -177,3 +177,20 @@ def test_it_answers_once_when_twilio_delivers_the_same_webhook_eight_times_at_on
     assert len(answered) == 1
     assert Message.objects.filter(direction="in").count() == 1
     assert Message.objects.filter(direction="out").count() == len(answered[0])
+
+
+def test_it_holds_a_burst_over_the_senders_limit_however_the_texts_race(settings: Any) -> None:
+    # Each text must count the ones handled before it, though they all wait on the same lock.
+    settings.INBOUND_MAX_TEXTS = 3
+    conversation_handle_inbound(sid=new_sid(), address=PATIENT, body="my upper back hurts")
+    bodies = ["ok", "hmm", "sorry what", "wait", "hello", "again"]
+
+    results, errors = run_together([deliver(new_sid(), body) for body in bodies])
+
+    assert errors == []
+    answered = [r for r in results if not r.ignored]
+    held = [r for r in results if r.ignored]
+    assert len(answered) == 2, "the limit is 3 texts, one was sent before the burst"
+    assert len(held) == 4
+    assert sorted(len(r.replies) for r in held) == [0, 0, 0, 1], "one notice, then silence"
+    assert Message.objects.filter(direction="in", person__address=PATIENT).count() == 7

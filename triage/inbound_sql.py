@@ -24,8 +24,9 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model
+from django.utils import timezone
 
-from triage.models import Conversation, Message, Person
+from triage.models import Conversation, Message, Person, Suppression
 
 Converter = Callable[[Any, Any, Any], Any]
 
@@ -101,7 +102,7 @@ def person_and_conversation_locked(address: str) -> tuple[Person, Conversation] 
 
 
 @cache
-def _store_sql(update: bool, rows: int) -> str:
+def _store_sql(update: bool, person_fields: tuple[str, ...], rows: int) -> str:
     msg = Message._meta
     columns = ", ".join(_q(f.column) for f in _fields(Message, with_pk=False))
     one_row = "(" + ", ".join(["%s"] * len(_fields(Message, with_pk=False))) + ")"
@@ -110,16 +111,24 @@ def _store_sql(update: bool, rows: int) -> str:
         + ", ".join([one_row] * rows)
         + f" RETURNING {_q(msg.pk.column)}"
     )
-    if not update:
-        return insert
-    conv = Conversation._meta
-    sets = ", ".join(f"{_q(f.column)} = %s" for f in _fields(Conversation, with_pk=False))
     # A data-modifying WITH runs whether or not the INSERT reads it: one statement, one round
-    # trip, for what conv.save() and bulk_create() did in two.
-    return (
-        f"WITH saved AS (UPDATE {_q(conv.db_table)} SET {sets}"  # noqa: S608
-        f" WHERE {_q(conv.pk.column)} = %s) {insert}"
-    )
+    # trip, for what person.save(), conv.save() and bulk_create() did in three.
+    updates = []
+    if person_fields:
+        person = Person._meta
+        sets = ", ".join(f"{_q(person.get_field(f).column)} = %s" for f in person_fields)
+        updates.append(
+            f"person_saved AS (UPDATE {_q(person.db_table)} SET {sets}"  # noqa: S608
+            f" WHERE {_q(person.pk.column)} = %s)"
+        )
+    if update:
+        conv = Conversation._meta
+        sets = ", ".join(f"{_q(f.column)} = %s" for f in _fields(Conversation, with_pk=False))
+        updates.append(
+            f"saved AS (UPDATE {_q(conv.db_table)} SET {sets}"  # noqa: S608
+            f" WHERE {_q(conv.pk.column)} = %s)"
+        )
+    return f"WITH {', '.join(updates)} {insert}" if updates else insert
 
 
 def _prepared(obj: Model, fields: list[Field], add: bool) -> list[Any]:
@@ -128,23 +137,35 @@ def _prepared(obj: Model, fields: list[Field], add: bool) -> list[Any]:
     return [f.get_db_prep_save(f.pre_save(obj, add), db) for f in fields]
 
 
-def messages_store(messages: list[Message], *, conversation: Conversation | None = None) -> None:
-    """INSERT the messages in one statement (in list order, so ids and times keep it), and
-    UPDATE every field of `conversation` in the same statement if given (its save())."""
+def messages_store(
+    messages: list[Message],
+    *,
+    conversation: Conversation | None = None,
+    person: Person | None = None,
+    person_fields: Sequence[str] = (),
+) -> None:
+    """INSERT the messages in one statement (in list order, so ids and times keep it), and in
+    the same statement UPDATE `person_fields` of `person` (its save(update_fields=...)) and
+    every field of `conversation` (its save()), if given."""
     params: list[Any] = []
+    person_fields = tuple(person_fields)
+    if person_fields:
+        assert person is not None
+        params += _prepared(person, [Person._meta.get_field(f) for f in person_fields], False)
+        params.append(person.pk)
     if conversation is not None:
         params += _prepared(conversation, _fields(Conversation, with_pk=False), False)
         params.append(conversation.pk)
     fields = _fields(Message, with_pk=False)
     for message in messages:
         params += _prepared(message, fields, True)
+    sql = _store_sql(conversation is not None, person_fields, len(messages))
     with connection.cursor() as cursor:
-        cursor.execute(_store_sql(conversation is not None, len(messages)), params)
+        cursor.execute(sql, params)
         ids = [row[0] for row in cursor.fetchall()]
     for message, pk in zip(messages, ids, strict=True):
         message.pk = pk
-        message._state.adding = False
-        message._state.db = DEFAULT_DB_ALIAS
+        _saved(message)
 
 
 @cache
@@ -166,26 +187,66 @@ def person_locked(address: str) -> Person | None:
 
 @cache
 def _person_insert_sql() -> str:
-    person = Person._meta
+    person, suppression = Person._meta, Suppression._meta
     fields = _fields(Person, with_pk=False)
+    opted_out = person.get_field("opted_out_at")
+    # An erased person texting again is never texted first: opted out from the start, unless
+    # the row already says when (their suppression is looked up in the same statement).
+    suppressed = (
+        f"COALESCE(%s, CASE WHEN EXISTS (SELECT 1 FROM {_q(suppression.db_table)}"  # noqa: S608
+        f" WHERE {_q('address_hash')} = %s) THEN %s END)"
+    )
+    values = ", ".join(suppressed if f is opted_out else "%s" for f in fields)
     return (
         f"INSERT INTO {_q(person.db_table)} ({', '.join(_q(f.column) for f in fields)})"  # noqa: S608
-        f" VALUES ({', '.join(['%s'] * len(fields))})"
-        f" ON CONFLICT ({_q('address')}) DO NOTHING RETURNING {_q(person.pk.column)}"
+        f" SELECT {values}"
+        f" ON CONFLICT ({_q('address')}) DO NOTHING"
+        f" RETURNING {_q(person.pk.column)}, {_q(opted_out.column)}"
     )
 
 
-def person_insert(person: Person) -> bool:
-    """INSERT a new person; False if a concurrent request stored that address first (ON
-    CONFLICT waits for it to commit: lock that row instead). No savepoint needed, unlike
-    catching the IntegrityError of a plain INSERT."""
-    params = _prepared(person, _fields(Person, with_pk=False), True)
+def person_insert(person: Person, *, address_hash: str) -> bool:
+    """INSERT a new person, opted out at once if `address_hash` is suppressed (an erased
+    number); False if a concurrent request stored that address first (ON CONFLICT waits for
+    it to commit: lock that row instead). No savepoint needed, unlike catching the
+    IntegrityError of a plain INSERT."""
+    fields = _fields(Person, with_pk=False)
+    opted_out = Person._meta.get_field("opted_out_at")
+    params: list[Any] = []
+    for f, value in zip(fields, _prepared(person, fields, True), strict=True):
+        params.append(value)
+        if f is opted_out:
+            params += [address_hash, f.get_db_prep_save(timezone.now(), _db())]
     with connection.cursor() as cursor:
         cursor.execute(_person_insert_sql(), params)
         row = cursor.fetchone()
     if row is None:
         return False
     person.pk = row[0]
-    person._state.adding = False
-    person._state.db = DEFAULT_DB_ALIAS
+    person.opted_out_at = row[1]
+    _saved(person)
     return True
+
+
+@cache
+def _insert_sql(model: type[Model]) -> str:
+    fields = _fields(model, with_pk=False)
+    return (
+        f"INSERT INTO {_q(model._meta.db_table)}"  # noqa: S608
+        f" ({', '.join(_q(f.column) for f in fields)})"
+        f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {_q(model._meta.pk.column)}"
+    )
+
+
+def insert(obj: Model) -> None:
+    """INSERT a new row, as obj.save() would (for a model without a save() of its own)."""
+    params = _prepared(obj, _fields(type(obj), with_pk=False), True)
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(type(obj)), params)
+        obj.pk = cursor.fetchone()[0]
+    _saved(obj)
+
+
+def _saved(obj: Model) -> None:
+    obj._state.adding = False
+    obj._state.db = DEFAULT_DB_ALIAS

@@ -42,11 +42,12 @@ _BOOKKEEPING_KEYS = (
 _ANSWER_KEYS = [name for name in State.__dataclass_fields__ if name not in _BOOKKEEPING_KEYS]
 
 
-def _normalised(address: str) -> str:
-    # triage.services imports this module (suppression on first contact): import it late.
-    from triage.services import person_classify
+def _normalised(address: str, phone: str | None = None) -> str:
+    if phone is None:
+        # triage.services imports this module (suppression on first contact): import it late.
+        from triage.services import person_classify
 
-    phone = person_classify(address)["phone"]
+        phone = person_classify(address)["phone"]
     if phone:
         return phone  # E.164: "whatsapp:+1 202 555 0123" and "+12025550123" are one number
     raw = address.strip()
@@ -55,15 +56,16 @@ def _normalised(address: str) -> str:
     return raw.casefold()
 
 
-def address_hash(address: str) -> str:
+def address_hash(address: str, *, phone: str | None = None) -> str:
     """SHA-256 (hex) of the normalised address (E.164 for a phone number, SMS and WhatsApp
     alike) behind a fixed prefix: what a Suppression row stores instead of the number.
+    `phone`: the address's E.164 ("" for none) when the caller has already worked it out.
 
     Pseudonymous, not anonymous: there are few enough phone numbers that anyone holding a hash
     can find the number by trying them all. The suppression table stays as access-restricted
     as the people it replaces (no admin page lists it).
     """
-    return hashlib.sha256((HASH_PREFIX + _normalised(address)).encode()).hexdigest()
+    return hashlib.sha256((HASH_PREFIX + _normalised(address, phone)).encode()).hexdigest()
 
 
 def is_suppressed(address: str) -> bool:

@@ -2,9 +2,11 @@
 
 The content (messages, answer words, keywords, rule switches) changes rarely and is read on
 every inbound text, so it is cached in the default cache under a version number that any
-committed content save bumps (triage/signals.py). With Redis (REDIS_URL) the cache is shared and
-an edit reaches every process on the next text; without it each process has its own cache and
-another process may serve the old text for up to CACHE_SECONDS.
+committed content save bumps (triage/signals.py). Each process keeps its own copy of the
+content and asks for the version at most every RECHECK_SECONDS: with Redis (REDIS_URL) the
+cache is shared and an edit reaches every other process within RECHECK_SECONDS (the process
+that saved it, at once); without Redis each process has its own cache and another process may
+serve the old text for up to CACHE_SECONDS.
 
 The cache is an optimisation, never a dependency: when Redis is down or hangs (its client gives
 up after a short socket timeout, backpain_service/env.py) the content is read from the database
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from time import monotonic
 
 from django.conf import settings
 from django.core.cache import cache
@@ -28,6 +31,10 @@ log = logging.getLogger(__name__)
 
 VERSION_KEY = "triage:content:version"
 CACHE_SECONDS = 300
+# How stale another process's edit may be here. Not a setting: asking on every text cost a
+# Redis round trip per text (benchmarks/webhook.py), and a second of delay after an edit is
+# invisible to the people texting; a longer one would confuse staff testing their edit.
+RECHECK_SECONDS = 1.0
 
 # The symptom a rule's extra phrases stand for (the first of the rule's own symptoms).
 RULE_SYMPTOM: dict[str, str] = {
@@ -55,6 +62,7 @@ def content_version() -> int:
 
 
 def content_bump_version() -> None:
+    _local.clear()  # this process reads the new version on its next text
     try:
         try:
             cache.incr(VERSION_KEY)
@@ -71,16 +79,21 @@ def content_bump_version() -> None:
         )
 
 
-# This process's copy of the content of the version it last read: a text then costs one small
-# cache read (the version number) instead of fetching and unpickling the whole content.
-_local: dict[str, tuple[int, Content]] = {}
+# This process's copy of the content of the version it last read, and when (monotonic())
+# it last checked that version was current: a text then costs at most one small cache read
+# (the version number) a second instead of fetching and unpickling the whole content.
+_local: dict[str, tuple[int, Content, float]] = {}
 
 
 def content_load() -> Content:
+    held = _local.get("content")
+    now = monotonic()
+    if held is not None and now - held[2] < RECHECK_SECONDS:
+        return held[1]
     try:
         version = content_version()
-        held = _local.get("content")
         if held is not None and held[0] == version:
+            _local["content"] = (version, held[1], now)
             return held[1]
         key = f"triage:content:{version}"
         content = cache.get(key)
@@ -93,7 +106,7 @@ def content_load() -> Content:
             cache.set(key, content, CACHE_SECONDS)
         except RedisError:
             pass  # went away between the read and the write: the next text tries again
-    _local["content"] = (version, content)
+    _local["content"] = (version, content, now)
     return content
 
 

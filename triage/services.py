@@ -38,6 +38,8 @@ from triage.understanding import describe
 log = logging.getLogger(__name__)
 
 SHORT_CODE_RE = re.compile(r"^\d{3,8}$")
+# What a text may change on the person: their language, STOP and START.
+PERSON_FIELDS = ("language", "opted_out_at", "updated_at")
 WEEK_SECONDS = 7 * 24 * 3600
 
 
@@ -119,11 +121,7 @@ def _handle_inbound(
             log.info("inbound from %s (%s) logged, not answered", mask(address), person.kind)
             return InboundResult(ignored=True)
         if conv is None:
-            conv = (
-                Conversation.objects.create(person=person, language=person.language)
-                if created  # nothing to look for
-                else _active_conversation(person)
-            )
+            conv = _new_conversation(person) if created else _active_conversation(person)
         inbound.conversation = conv
 
         content = content_load()
@@ -140,13 +138,17 @@ def _handle_inbound(
         # Read (and screened for emergencies) above; over a limit or in a loop, held unapplied.
         # The text is stored either way, in this transaction (one INSERT, once all is known).
         held = inbound_limits.inbound_hold(
-            person=person, inbound=inbound, transition=t, state_before=conv.state, content=content
+            person=person,
+            inbound=inbound,
+            transition=t,
+            state_before=conv.state,
+            content=content,
         )
         if held is not None:
             return InboundResult(replies=held, ignored=True, conversation_id=conv.pk)
         if person.opted_out and not t.replies:
             inbound.status = Message.Status.IGNORED
-        conv, news = _apply(person, conv, t, content.version)
+        conv, news, person_changed = _apply(person, conv, t, content.version)
         inbound.conversation = conv  # RESTART files its text under the new episode
         analysis = inbound_limits.reply_analysis(t)
         # The text and its replies in one INSERT, the text first (ids and times keep their order).
@@ -166,8 +168,14 @@ def _handle_inbound(
             ),
         ]
         if inbound_sql.enabled():
-            # On PostgreSQL the conversation's UPDATE rides in the same statement.
-            inbound_sql.messages_store(messages, conversation=conv)
+            # On PostgreSQL the person's and the conversation's UPDATEs ride in the same
+            # statement.
+            inbound_sql.messages_store(
+                messages,
+                conversation=conv,
+                person=person,
+                person_fields=PERSON_FIELDS if person_changed else (),
+            )
         else:
             conv.save()
             Message.objects.bulk_create(messages)
@@ -222,13 +230,15 @@ def _person_locked(address: str) -> tuple[Person, Conversation | None, bool]:
         if locked is not None:
             return locked, None, False
         person = Person(address=address, **person_classify(address))
-        if privacy.is_suppressed(address):
-            # An erased person texting again: never texted first (emergencies answered).
-            person.opted_out_at = timezone.now()
+        # An erased person texting again is never texted first (emergencies are answered).
         if fast:
-            if not inbound_sql.person_insert(person):
+            # The suppression is looked up by the INSERT itself.
+            suppression = privacy.address_hash(address, phone=person.phone)
+            if not inbound_sql.person_insert(person, address_hash=suppression):
                 continue  # created by a concurrent request a moment ago: lock that one
         else:
+            if privacy.is_suppressed(address):
+                person.opted_out_at = timezone.now()
             try:
                 with transaction.atomic():
                     person.save(force_insert=True)
@@ -236,6 +246,15 @@ def _person_locked(address: str) -> tuple[Person, Conversation | None, bool]:
                 continue
         # Ours since the INSERT (nobody else sees the row before commit).
         return person, None, True
+
+
+def _new_conversation(person: Person) -> Conversation:
+    conv = Conversation(person=person, language=person.language)
+    if inbound_sql.enabled():
+        inbound_sql.insert(conv)  # the ORM's INSERT cost a first text more than the rest
+    else:
+        conv.save(force_insert=True)
+    return conv
 
 
 def _active_conversation(person: Person) -> Conversation:
@@ -266,10 +285,11 @@ def _apply(
     conv: Conversation,
     t: engine.Transition,
     content_version: int = 0,
-) -> tuple[Conversation, bool]:
-    """Apply the transition. Returns the conversation (a new one after RESTART), unsaved, and
-    whether its outcome is news (a first or raised tier, an emergency): the caller saves it
-    with the text and its replies, then sends `outcome_recorded` if it is news."""
+) -> tuple[Conversation, bool, bool]:
+    """Apply the transition. Returns the conversation (a new one after RESTART), unsaved;
+    whether its outcome is news (a first or raised tier, an emergency); and whether the
+    person's PERSON_FIELDS changed unsaved. The caller saves them with the text and its replies,
+    then sends `outcome_recorded` if the outcome is news."""
     now = timezone.now()
     before_language = person.language
     if t.language and t.language != person.language:
@@ -280,8 +300,11 @@ def _apply(
     elif t.action == "opt_in":
         person.opted_out_at = None
         privacy.suppression_remove(person.address)  # their own request
-    if person.language != before_language or t.action in ("opt_out", "opt_in"):
-        person.save(update_fields=["language", "opted_out_at", "updated_at"])
+    person_changed = person.language != before_language or t.action in ("opt_out", "opt_in")
+    if person_changed and (t.action in ("restart", "opt_in") or not inbound_sql.enabled()):
+        # Saved now where what follows may read it back; otherwise with the text, by the caller.
+        person.save(update_fields=PERSON_FIELDS)
+        person_changed = False
 
     if t.action in ("restart", "opt_in") and conv.status != Conversation.Status.ACTIVE:
         conv = Conversation.objects.create(person=person, language=person.language)
@@ -319,7 +342,7 @@ def _apply(
             checkins_schedule(conv, conv.tier, now)
     if t.action == "opt_out":
         conv.status = Conversation.Status.STOPPED
-    return conv, raised or t.emergency
+    return conv, raised or t.emergency, person_changed
 
 
 # ---------------------------------------------------------------- delivery status callbacks

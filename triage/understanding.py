@@ -276,6 +276,26 @@ def _cached_index(extra_key: tuple[tuple[str, tuple[str, ...]], ...]):
     return _build_index(dict(extra_key))
 
 
+# The content's mappings (staff keywords, extra phrases) are the same objects for every text
+# until staff edit something, which builds a new Content; they are never changed in place. So
+# the table built from each is kept with the mapping it came from and reused while the same
+# object comes back: building the caches' keys (every keyword in a frozenset) on each text cost
+# more than the lookups. One (mapping, table) tuple each, replaced whole, so threads never see
+# a mapping with another's table.
+_last_index: tuple[object, object] = (object(), None)
+_last_keywords: tuple[object, dict[str, str]] = (object(), {})
+
+
+def _index_for(extra_phrases: Mapping[str, Iterable[str]] | None):
+    global _last_index
+    last = _last_index
+    if extra_phrases is not None and last[0] is extra_phrases:
+        return last[1]
+    index = _cached_index(tuple(sorted((k, tuple(v)) for k, v in (extra_phrases or {}).items())))
+    _last_index = (extra_phrases, index)
+    return index
+
+
 _CLAUSE_MARKERS = frozenset(
     """i im my me am is are was were its it they he she we feel feels felt have has had
     got but now and tengo tiene estoy esta estan siento mis mi pero ya ahora""".split()
@@ -588,6 +608,16 @@ def _keyword_table(custom: frozenset[tuple[str, str]]) -> dict[str, str]:
     return table
 
 
+def _keywords_for(keywords: Mapping[str, str] | None) -> dict[str, str]:
+    global _last_keywords
+    last = _last_keywords
+    if keywords is not None and last[0] is keywords:
+        return last[1]
+    table = _keyword_table(frozenset((keywords or {}).items()))
+    _last_keywords = (keywords, table)
+    return table
+
+
 def detect_intent(
     tokens: tuple[str, ...], raw: str, keywords: Mapping[str, str] | None = None
 ) -> str | None:
@@ -596,7 +626,7 @@ def detect_intent(
         return None
     core = [w for w in words if w not in _FILLER] or words
     joined = " ".join(core)
-    custom = _keyword_table(frozenset((keywords or {}).items()))
+    custom = _keywords_for(keywords)
     if joined in custom:
         return custom[joined]
     if joined in ("opt out", "stop all", "end all", "opt-out"):
@@ -1063,8 +1093,7 @@ def analyze(
 ) -> Analysis:
     text = (text or "")[:4000]
     tokens = tokenize(text)
-    extra_key = tuple(sorted((k, tuple(v)) for k, v in (extra_phrases or {}).items()))
-    index = _cached_index(extra_key)
+    index = _index_for(extra_phrases)
     words = [t for t in tokens if t not in SENTENCE_ENDS | CLAUSE_PUNCT]
     hits = _Hits(_find_hits(tokens, index), len(words))
     present, negated = _symptoms(hits)
