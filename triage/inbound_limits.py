@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 
 from django.conf import settings
@@ -75,11 +76,17 @@ def inbound_hold(
     transition: engine.Transition,
     state_before: dict,
     content: engine.Content,
+    recent_count: Callable[[Person, dt.datetime], int] | None = None,
 ) -> list[str] | None:
     """None: answer this (already stored) text as usual. Otherwise it is held: marked IGNORED
-    with the reason, and the returned replies (the notice, or nothing) are recorded as sent."""
+    with the reason, and the returned replies (the notice, or nothing) are recorded as sent.
+
+    `recent_count(person, since)`: how the sender's texts since `since` are counted, if not
+    by a query of their own here (the webhook on PostgreSQL counts them in its write)."""
     now = timezone.now()
-    reason = _hold_reason(person, inbound, transition, state_before, now)
+    reason = _hold_reason(
+        person, inbound, transition, state_before, now, recent_count or _recent_count
+    )
     if reason is None:
         return None
     inbound.status = Message.Status.IGNORED
@@ -109,6 +116,7 @@ def _hold_reason(
     t: engine.Transition,
     state_before: dict,
     now: dt.datetime,
+    recent_count: Callable[[Person, dt.datetime], int],
 ) -> str | None:
     if t.emergency:
         if _repeats(person, inbound, 1, now - dt.timedelta(seconds=EMERGENCY_ECHO_SECONDS)) and (
@@ -123,7 +131,7 @@ def _hold_reason(
         return None
     window = dt.timedelta(seconds=settings.INBOUND_WINDOW_SECONDS)
     # Simulated people (staff in the simulator) cost nothing to answer and replay long scripts.
-    if not person.simulated and _recent_count(person, now - window) >= (settings.INBOUND_MAX_TEXTS):
+    if not person.simulated and recent_count(person, now - window) >= (settings.INBOUND_MAX_TEXTS):
         return HELD_OVER_LIMIT
     loop_since = now - dt.timedelta(seconds=settings.INBOUND_LOOP_WINDOW_SECONDS)
     if _learns_nothing(before, t) and _repeats(

@@ -18,11 +18,12 @@ Person, Conversation and Message have no save() of their own and no save signals
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import Field, Model
 from django.utils import timezone
 
@@ -102,70 +103,132 @@ def person_and_conversation_locked(address: str) -> tuple[Person, Conversation] 
 
 
 @cache
-def _store_sql(update: bool, person_fields: tuple[str, ...], rows: int) -> str:
+def _store_sql(person_fields: tuple[str, ...], count: bool) -> str:
     msg = Message._meta
-    columns = ", ".join(_q(f.column) for f in _fields(Message, with_pk=False))
-    one_row = "(" + ", ".join(["%s"] * len(_fields(Message, with_pk=False))) + ")"
+    fields = _fields(Message, with_pk=False)
+    db = _db()
+    cast = lambda f: f"%s::{f.cast_db_type(db)}"  # noqa: E731 - typed: UNION infers no types
+    names = [f"v{i}" for i in range(len(fields))]
+    inbound = ", ".join(f"{cast(f)} AS {n}" for f, n in zip(fields, names, strict=True))
+    # The replies: one row per body of the array, every other column the same.
+    reply = ", ".join("r.body" if f.name == "body" else cast(f) for f in fields)
     insert = (
-        f"INSERT INTO {_q(msg.db_table)} ({columns}) VALUES "  # noqa: S608
-        + ", ".join([one_row] * rows)
-        + f" RETURNING {_q(msg.pk.column)}"
+        f"INSERT INTO {_q(msg.db_table)} ({', '.join(_q(f.column) for f in fields)})"  # noqa: S608
+        f" SELECT {', '.join(names)} FROM (SELECT 0 AS n, {inbound}"
+        f" UNION ALL SELECT r.n, {reply} FROM unnest(%s::text[]) WITH ORDINALITY AS r(body, n))"
+        # In this order: ids (and so transcripts) keep it, the text before its replies.
+        f" AS rows ORDER BY n RETURNING {_q(msg.pk.column)}"
+        + (", (SELECT n FROM recent)" if count else "")
     )
     # A data-modifying WITH runs whether or not the INSERT reads it: one statement, one round
     # trip, for what person.save(), conv.save() and bulk_create() did in three.
+    person = Person._meta
     updates = []
+    if count:
+        # The sender's texts before this one since a time, up to a limit: read with this
+        # statement's snapshot, taken with the lock held, as inbound_limits counts them.
+        updates.append(
+            f"recent AS (SELECT count(*) AS n FROM (SELECT 1 FROM {_q(msg.db_table)}"  # noqa: S608
+            f" WHERE {_q(msg.get_field('person').column)} = %s AND {_q('direction')} = %s"
+            f" AND {_q('created_at')} >= %s LIMIT %s) AS r)"
+        )
     if person_fields:
-        person = Person._meta
         sets = ", ".join(f"{_q(person.get_field(f).column)} = %s" for f in person_fields)
         updates.append(
             f"person_saved AS (UPDATE {_q(person.db_table)} SET {sets}"  # noqa: S608
             f" WHERE {_q(person.pk.column)} = %s)"
         )
-    if update:
-        conv = Conversation._meta
-        sets = ", ".join(f"{_q(f.column)} = %s" for f in _fields(Conversation, with_pk=False))
-        updates.append(
-            f"saved AS (UPDATE {_q(conv.db_table)} SET {sets}"  # noqa: S608
-            f" WHERE {_q(conv.pk.column)} = %s)"
-        )
-    return f"WITH {', '.join(updates)} {insert}" if updates else insert
+    conv = Conversation._meta
+    sets = ", ".join(f"{_q(f.column)} = %s" for f in _fields(Conversation, with_pk=False))
+    updates.append(
+        f"saved AS (UPDATE {_q(conv.db_table)} SET {sets}"  # noqa: S608
+        f" WHERE {_q(conv.pk.column)} = %s)"
+    )
+    return f"WITH {', '.join(updates)} {insert}"
+
+
+# Per kind of field, the Python types whose database value is the value itself (what
+# get_db_prep_save returns for them on PostgreSQL, unchanged): most of a text's values, which
+# skip the conversion calls. Anything else (JSON, enum members, naive datetimes, an int in a
+# CharField) is converted as save() converts it.
+_AS_IS: tuple[tuple[type[Field], tuple[type, ...]], ...] = (
+    (models.ForeignKey, (int,)),
+    (models.CharField, (str,)),
+    (models.TextField, (str,)),
+    (models.BooleanField, (bool,)),
+    (models.IntegerField, (int,)),
+    (models.DateTimeField, (dt.datetime,)),
+)
+_STANDARD_PREP = {f.get_db_prep_save for f in (Field, models.ForeignKey)}
+
+
+@cache
+def _as_is(field: Field) -> tuple[type, ...]:
+    if type(field).get_db_prep_save not in _STANDARD_PREP:
+        return ()
+    return next((types for kind, types in _AS_IS if isinstance(field, kind)), ())
 
 
 def _prepared(obj: Model, fields: list[Field], add: bool) -> list[Any]:
     # pre_save fills auto_now(_add) times, as save() and bulk_create() do.
     db = _db()
-    return [f.get_db_prep_save(f.pre_save(obj, add), db) for f in fields]
+    values = []
+    for f in fields:
+        value = f.pre_save(obj, add)
+        if value is not None and (
+            type(value) not in _as_is(f)
+            or (type(value) is dt.datetime and value.tzinfo is None)  # made aware, warned
+        ):
+            value = f.get_db_prep_save(value, db)
+        values.append(value)
+    return values
 
 
-def messages_store(
-    messages: list[Message],
+def text_store(
+    inbound: Message,
+    replies: Sequence[str],
     *,
-    conversation: Conversation | None = None,
-    person: Person | None = None,
+    reply: Message,
+    conversation: Conversation,
+    person: Person,
     person_fields: Sequence[str] = (),
-) -> None:
-    """INSERT the messages in one statement (in list order, so ids and times keep it), and in
-    the same statement UPDATE `person_fields` of `person` (its save(update_fields=...)) and
-    every field of `conversation` (its save()), if given."""
+    recent_since: dt.datetime | None = None,
+    recent_limit: int = 0,
+) -> int | None:
+    """Store a handled text in one statement: INSERT the text and its replies (`reply` with
+    each body of `replies`, in order, after the text: ids keep that order), UPDATE every field
+    of `conversation` (its save()) and `person_fields` of `person` (its
+    save(update_fields=...)). The statement has one shape whatever the number of replies, so
+    psycopg prepares it once and keeps its parameters under its cache's limit of 50.
+
+    With `recent_since`, returns how many texts the person sent since then before this one,
+    counted up to `recent_limit` (None without)."""
     params: list[Any] = []
     person_fields = tuple(person_fields)
+    count = recent_since is not None
+    if count:
+        params += [
+            person.pk,
+            Message.Direction.INBOUND.value,
+            _db().ops.adapt_datetimefield_value(recent_since),
+            recent_limit,
+        ]
     if person_fields:
-        assert person is not None
         params += _prepared(person, [Person._meta.get_field(f) for f in person_fields], False)
         params.append(person.pk)
-    if conversation is not None:
-        params += _prepared(conversation, _fields(Conversation, with_pk=False), False)
-        params.append(conversation.pk)
+    params += _prepared(conversation, _fields(Conversation, with_pk=False), False)
+    params.append(conversation.pk)
     fields = _fields(Message, with_pk=False)
-    for message in messages:
-        params += _prepared(message, fields, True)
-    sql = _store_sql(conversation is not None, person_fields, len(messages))
+    params += _prepared(inbound, fields, True)
+    template = zip(fields, _prepared(reply, fields, True), strict=True)
+    params += [value for f, value in template if f.name != "body"]
+    params.append(list(replies))
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        ids = [row[0] for row in cursor.fetchall()]
-    for message, pk in zip(messages, ids, strict=True):
-        message.pk = pk
-        _saved(message)
+        cursor.execute(_store_sql(person_fields, count), params)
+        row = cursor.fetchone()
+    inbound.pk = row[0]
+    _saved(inbound)
+    return row[1] if count else None
 
 
 @cache

@@ -10,11 +10,13 @@ in the webhook).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from dataclasses import dataclass, field
 
 import phonenumbers
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -85,9 +87,20 @@ def conversation_handle_inbound(
     media_urls: list[str] | None = None,
 ) -> InboundResult:
     try:
-        return _handle_inbound(
-            sid=sid, address=address, body=body, num_media=num_media, media_urls=media_urls
-        )
+        try:
+            return _handle_inbound(
+                sid=sid, address=address, body=body, num_media=num_media, media_urls=media_urls
+            )
+        except _OverLimit:
+            # Rolled back: handled again, counting the sender's texts before anything else.
+            return _handle_inbound(
+                sid=sid,
+                address=address,
+                body=body,
+                num_media=num_media,
+                media_urls=media_urls,
+                count_first=True,
+            )
     except IntegrityError:
         # The one conflict a text can meet is its MessageSid, already stored (a repeated
         # delivery; the person's lock serialises everything else). Anything else is a bug and
@@ -97,9 +110,29 @@ def conversation_handle_inbound(
         raise
 
 
+class _OverLimit(Exception):
+    """The write found the sender over their limit, which the text was handled as under."""
+
+
 def _handle_inbound(
-    *, sid: str, address: str, body: str, num_media: int, media_urls: list[str] | None
+    *,
+    sid: str,
+    address: str,
+    body: str,
+    num_media: int,
+    media_urls: list[str] | None,
+    count_first: bool = False,
 ) -> InboundResult:
+    # On PostgreSQL the sender's recent texts are counted by the write statement, after the
+    # lock like a query of their own but without its round trip: the text is handled as under
+    # the limit, and in the rare case the count says otherwise, all is rolled back and the text
+    # handled again, counting first (_OverLimit). `deferred` holds the window the limit needs.
+    deferred: list[dt.datetime] = []
+
+    def count_in_write(person: Person, since: dt.datetime) -> int:
+        deferred.append(since)
+        return 0
+
     with transaction.atomic():
         # A text Twilio delivers twice is refused by the MessageSid's unique constraint when it
         # is stored, at the end: everything done for it meanwhile rolls back with it.
@@ -143,6 +176,7 @@ def _handle_inbound(
             transition=t,
             state_before=conv.state,
             content=content,
+            recent_count=count_in_write if inbound_sql.enabled() and not count_first else None,
         )
         if held is not None:
             return InboundResult(replies=held, ignored=True, conversation_id=conv.pk)
@@ -150,35 +184,33 @@ def _handle_inbound(
             inbound.status = Message.Status.IGNORED
         conv, news, person_changed = _apply(person, conv, t, content.version)
         inbound.conversation = conv  # RESTART files its text under the new episode
-        analysis = inbound_limits.reply_analysis(t)
         # The text and its replies in one INSERT, the text first (ids and times keep their order).
-        messages = [
-            inbound,
-            *(
-                Message(
-                    person=person,
-                    conversation=conv,
-                    direction=Message.Direction.OUTBOUND,
-                    address=address,
-                    body=reply,
-                    status=Message.Status.REPLIED,
-                    analysis=analysis,
-                )
-                for reply in t.replies
-            ),
-        ]
+        reply = {
+            "person": person,
+            "conversation": conv,
+            "direction": Message.Direction.OUTBOUND,
+            "address": address,
+            "status": Message.Status.REPLIED,
+            "analysis": inbound_limits.reply_analysis(t),
+        }
         if inbound_sql.enabled():
             # On PostgreSQL the person's and the conversation's UPDATEs ride in the same
             # statement.
-            inbound_sql.messages_store(
-                messages,
+            recent = inbound_sql.text_store(
+                inbound,
+                t.replies,
+                reply=Message(**reply),
                 conversation=conv,
                 person=person,
                 person_fields=PERSON_FIELDS if person_changed else (),
+                recent_since=deferred[0] if deferred else None,
+                recent_limit=settings.INBOUND_MAX_TEXTS,
             )
+            if recent is not None and recent >= settings.INBOUND_MAX_TEXTS:
+                raise _OverLimit
         else:
             conv.save()
-            Message.objects.bulk_create(messages)
+            Message.objects.bulk_create([inbound, *(Message(**reply, body=b) for b in t.replies)])
         if news:
             signals.outcome_recorded.send(
                 sender=Conversation,
