@@ -86,20 +86,14 @@ def conversation_handle_inbound(
     num_media: int = 0,
     media_urls: list[str] | None = None,
 ) -> InboundResult:
+    text = {"sid": sid, "address": address, "body": body}
     try:
         try:
-            return _handle_inbound(
-                sid=sid, address=address, body=body, num_media=num_media, media_urls=media_urls
-            )
+            return _handle_inbound(**text, num_media=num_media, media_urls=media_urls)
         except _OverLimit:
             # Rolled back: handled again, counting the sender's texts before anything else.
             return _handle_inbound(
-                sid=sid,
-                address=address,
-                body=body,
-                num_media=num_media,
-                media_urls=media_urls,
-                count_first=True,
+                **text, num_media=num_media, media_urls=media_urls, count_first=True
             )
     except IntegrityError:
         # The one conflict a text can meet is its MessageSid, already stored (a repeated
