@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 from django.db import connection, transaction
-from django.db.models.signals import post_save
 from django.test import Client
 
 from reminders.dispatch import dispatch_due
@@ -30,6 +29,7 @@ from tests.faults.rows import due_checkins
 from tests.faults.scripted_twilio import ScriptedTwilio, point_settings_at
 from tests.faults.support import Background, report, seeded_random, wait_for, waiting_on_a_lock
 from tests.scripts import text_signed
+from triage import services
 from triage.models import Person
 
 pytestmark = [
@@ -63,17 +63,20 @@ def twilio(settings: Any) -> Iterator[ScriptedTwilio]:
 
 
 @pytest.fixture
-def stop_commits(twilio: ScriptedTwilio) -> Iterator[None]:
-    """Log ("stop committed", number) in the fake's log the moment an opt-out commits."""
+def stop_commits(twilio: ScriptedTwilio, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Log ("stop committed", number) in the fake's log the moment an opt-out commits: hooked
+    where the webhook applies a STOP, inside its transaction, whichever way the person's row is
+    then written (save() on SQLite, the text's write statement on PostgreSQL)."""
+    apply = services._apply
 
-    def opted_out(sender: type[Person], instance: Person, **kwargs: Any) -> None:
-        if instance.opted_out_at is not None:
-            number = instance.phone
+    def applying(person: Person, conv: Any, t: Any, *args: Any, **kwargs: Any) -> Any:
+        applied = apply(person, conv, t, *args, **kwargs)
+        if t.action == "opt_out":
+            number = person.phone
             transaction.on_commit(lambda: twilio.mark("stop committed", number))
+        return applied
 
-    post_save.connect(opted_out, sender=Person, weak=False, dispatch_uid="faults-stop")
-    yield
-    post_save.disconnect(sender=Person, dispatch_uid="faults-stop")
+    monkeypatch.setattr(services, "_apply", applying)
 
 
 def test_it_sends_nothing_after_a_stop_commits(
