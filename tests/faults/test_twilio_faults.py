@@ -77,16 +77,18 @@ def test_it_retries_twilio_failures_with_backoff_and_records_refusals(
     rng, seed = seeded_random("twilio bursts")
     rows = due_checkins(PEOPLE, prefix=400)
     phones = [row.person.phone for row in rows]
-    invalid, unsubscribed, unlucky = phones[7], phones[23], phones[31]
+    invalid, unsubscribed, unlucky, doubtful = phones[7], phones[23], phones[31], phones[15]
     twilio.script(invalid, Answer(status=400, code=21211))
     twilio.script(unsubscribed, Answer(status=400, code=21610))
     # Whatever the bursts do, one text fails three times running: the backoff must double.
     twilio.script(unlucky, ANSWERS["500"], ANSWERS["429"], ANSWERS["500"])
+    # And one first try always times out (taken, answered too late), whatever the seed draws.
+    twilio.script(doubtful, ANSWERS["timeout"])
     # Bursts over the sends in the order they go out (by row), for a first and a second try;
     # a third try is answered normally.
     first_try, second_try = bursts(rng, PEOPLE), bursts(rng, PEOPLE)
     for n, number in enumerate(phones):
-        if number not in (invalid, unsubscribed, unlucky):
+        if number not in (invalid, unsubscribed, unlucky, doubtful):
             twilio.script(number, ANSWERS[first_try[n]], ANSWERS[second_try[n]])
 
     passes, now = 0, timezone.now()
