@@ -7,8 +7,11 @@ ORM would make them (the same field conversions on the way in and out). Two stat
 
 - the person and their active conversation, locked together, the person first, exactly as
   `triage.services._person_locked` does with the ORM (and, for someone without one, the
-  person alone, or a new person's INSERT);
-- the conversation's UPDATE and the INSERT of the text with its replies, in one statement.
+  person alone, or a new person's INSERT with their erased-number lookup, and their first
+  conversation's INSERT);
+- the write (`text_store`): the INSERT of the text with its replies, the conversation's UPDATE,
+  the person's if a text changed them (language, STOP), and the count of the sender's recent
+  texts that the inbound limits need, all in one statement.
 
 PostgreSQL only (`enabled()`); SQLite, used in development and by half the test runs, takes
 the ORM path in triage/services.py, so both paths are tested. Rows are written without save():
