@@ -162,3 +162,7 @@ class Checkin(models.Model):
     def __str__(self) -> str:
         # No message key here: it names the tier, which support staff must not see.
         return f"Check-in for {self.person} due {self.due_at:%Y-%m-%d}"
+
+
+# Not sent yet: waiting, or claimed by a dispatcher. What cancelling cancels.
+OPEN = (Checkin.Status.PENDING, Checkin.Status.SENDING)

@@ -22,10 +22,9 @@ from django.db.models import Field
 from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 
-from reminders.models import Checkin, CheckinStep
+from reminders.models import OPEN, Checkin, CheckinStep
 
 CANCELLED_REASON = "new outcome"
-OPEN = (Checkin.Status.PENDING.value, Checkin.Status.SENDING.value)
 
 # Columns copied from the step; due_at and send_after are counted from the outcome.
 _FROM_STEP = {"step": "s.{id}", "tier": "s.{tier}", "kind": "s.{kind}", "message_key": "s.{key}"}
@@ -79,7 +78,7 @@ def _sql() -> str:
         # Everything of the person's still open goes, except this episode's rows for these steps.
         f" cancelled AS (UPDATE {_q(c.db_table)} SET {col('status')} = %s,"
         f" {col('cancelled_reason')} = %s, {col('claim_token')} = NULL, {col('updated_at')} = %s"
-        f" WHERE {col('person')} = %s AND {col('status')} IN (%s, %s)"
+        f" WHERE {col('person')} = %s AND {col('status')} IN ({', '.join(['%s'] * len(OPEN))})"
         f" AND NOT ({col('conversation')} = %s"
         f" AND {col('step')} IN (SELECT {scol('id')} FROM steps)))"
         f" INSERT INTO {_q(c.db_table)} ({', '.join(_q(f.column) for f, _ in columns)})"
@@ -117,7 +116,7 @@ def schedule(
         CANCELLED_REASON,
         now_value,
         person_id,
-        *OPEN,
+        *(status.value for status in OPEN),
         conversation_id,
         *row,
     ]

@@ -16,11 +16,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from reminders import schedule_sql
-from reminders.models import Checkin, CheckinStep
+from reminders.models import OPEN, Checkin, CheckinStep
 from triage.models import Conversation, Message, Person
 from triage.rules import Tier
-
-OPEN = (Checkin.Status.PENDING, Checkin.Status.SENDING)
 
 
 def checkins_cancel_open(checkins: QuerySet[Checkin], reason: str) -> int:

@@ -149,23 +149,30 @@ def _inbound_before(person: Person, since: dt.datetime):
     ).order_by("-created_at", "-id")
 
 
+# The sender's texts since a time, counted up to the limit (params: `recent_params`): a flood
+# of thousands costs no more to count than the limit. Plain SQL on the message_person_recent
+# index: this runs for nearly every text, and building it with the ORM cost more than running
+# it. On PostgreSQL the webhook runs it inside its write (triage/inbound_sql.py).
+RECENT_SQL = (
+    f"SELECT count(*) AS n FROM (SELECT 1 FROM {Message._meta.db_table}"  # noqa: S608
+    " WHERE person_id = %s AND direction = %s AND created_at >= %s LIMIT %s) AS recent"
+)
+
+
+def recent_params(person_id: int, since: dt.datetime) -> list:
+    return [
+        person_id,
+        Message.Direction.INBOUND.value,
+        connection.ops.adapt_datetimefield_value(since),
+        settings.INBOUND_MAX_TEXTS,
+    ]
+
+
 def _recent_count(person: Person, since: dt.datetime) -> int:
     """The sender's texts since `since`, counted up to the limit (the text being handled is
     stored after this, so it is not among them)."""
-    # Capped: a flood of thousands costs no more to count than the limit. Plain SQL on the
-    # message_person_recent index: this runs for nearly every text, and building it with the
-    # ORM cost more than running it.
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM {Message._meta.db_table}"  # noqa: S608
-            " WHERE person_id = %s AND direction = %s AND created_at >= %s LIMIT %s) AS recent",
-            [
-                person.pk,
-                Message.Direction.INBOUND.value,
-                connection.ops.adapt_datetimefield_value(since),
-                settings.INBOUND_MAX_TEXTS,
-            ],
-        )
+        cursor.execute(RECENT_SQL, recent_params(person.pk, since))
         return cursor.fetchone()[0]
 
 

@@ -30,6 +30,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import Field, Model
 from django.utils import timezone
 
+from triage import inbound_limits
 from triage.models import Conversation, Message, Person, Suppression
 
 Converter = Callable[[Any, Any, Any], Any]
@@ -130,11 +131,7 @@ def _store_sql(person_fields: tuple[str, ...], count: bool) -> str:
     if count:
         # The sender's texts before this one since a time, up to a limit: read with this
         # statement's snapshot, taken with the lock held, as inbound_limits counts them.
-        updates.append(
-            f"recent AS (SELECT count(*) AS n FROM (SELECT 1 FROM {_q(msg.db_table)}"  # noqa: S608
-            f" WHERE {_q(msg.get_field('person').column)} = %s AND {_q('direction')} = %s"
-            f" AND {_q('created_at')} >= %s LIMIT %s) AS r)"
-        )
+        updates.append(f"recent AS ({inbound_limits.RECENT_SQL})")
     if person_fields:
         sets = ", ".join(f"{_q(person.get_field(f).column)} = %s" for f in person_fields)
         updates.append(
@@ -196,7 +193,6 @@ def text_store(
     person: Person,
     person_fields: Sequence[str] = (),
     recent_since: dt.datetime | None = None,
-    recent_limit: int = 0,
 ) -> int | None:
     """Store a handled text in one statement: INSERT the text and its replies (`reply` with
     each body of `replies`, in order, after the text: ids keep that order), UPDATE every field
@@ -205,17 +201,12 @@ def text_store(
     psycopg prepares it once and keeps its parameters under its cache's limit of 50.
 
     With `recent_since`, returns how many texts the person sent since then before this one,
-    counted up to `recent_limit` (None without)."""
+    counted up to the limit, as inbound_limits counts them (None without)."""
     params: list[Any] = []
     person_fields = tuple(person_fields)
     count = recent_since is not None
     if count:
-        params += [
-            person.pk,
-            Message.Direction.INBOUND.value,
-            _db().ops.adapt_datetimefield_value(recent_since),
-            recent_limit,
-        ]
+        params += inbound_limits.recent_params(person.pk, recent_since)
     if person_fields:
         params += _prepared(person, [Person._meta.get_field(f) for f in person_fields], False)
         params.append(person.pk)

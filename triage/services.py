@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import re
 from dataclasses import dataclass, field
+from functools import partial
 
 import phonenumbers
 from django.conf import settings
@@ -86,15 +87,20 @@ def conversation_handle_inbound(
     num_media: int = 0,
     media_urls: list[str] | None = None,
 ) -> InboundResult:
-    text = {"sid": sid, "address": address, "body": body}
+    handle = partial(
+        _handle_inbound,
+        sid=sid,
+        address=address,
+        body=body,
+        num_media=num_media,
+        media_urls=media_urls,
+    )
     try:
         try:
-            return _handle_inbound(**text, num_media=num_media, media_urls=media_urls)
+            return handle()
         except _OverLimit:
             # Rolled back: handled again, counting the sender's texts before anything else.
-            return _handle_inbound(
-                **text, num_media=num_media, media_urls=media_urls, count_first=True
-            )
+            return handle(count_first=True)
     except IntegrityError:
         # The one conflict a text can meet is its MessageSid, already stored (a repeated
         # delivery; the person's lock serialises everything else). Anything else is a bug and
@@ -198,7 +204,6 @@ def _handle_inbound(
                 person=person,
                 person_fields=PERSON_FIELDS if person_changed else (),
                 recent_since=deferred[0] if deferred else None,
-                recent_limit=settings.INBOUND_MAX_TEXTS,
             )
             if recent is not None and recent >= settings.INBOUND_MAX_TEXTS:
                 raise _OverLimit

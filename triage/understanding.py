@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from triage import defaults, lexicon
 from triage.rules import EMERGENCY_SYMPTOMS
@@ -276,24 +277,30 @@ def _cached_index(extra_key: tuple[tuple[str, tuple[str, ...]], ...]):
     return _build_index(dict(extra_key))
 
 
-# The content's mappings (staff keywords, extra phrases) are the same objects for every text
-# until staff edit something, which builds a new Content; they are never changed in place. So
-# the table built from each is kept with the mapping it came from and reused while the same
-# object comes back: building the caches' keys (every keyword in a frozenset) on each text cost
-# more than the lookups. One (mapping, table) tuple each, replaced whole, so threads never see
-# a mapping with another's table.
-_last_index: tuple[object, object] = (object(), None)
-_last_keywords: tuple[object, dict[str, str]] = (object(), {})
+class _LastBuilt:
+    """`build(mapping)`, kept with the mapping it was built from and reused while the same
+    object comes back. The content's mappings (staff keywords, extra phrases) are the same
+    objects for every text until staff edit something, which builds a new Content; they are
+    never changed in place. Building the lru caches' keys from them (every keyword in a
+    frozenset) on each text cost more than the lookups. The (mapping, built) pair is replaced
+    whole, so threads never see a mapping with another's table."""
+
+    def __init__(self, build: Callable[[Any], Any]) -> None:
+        self._build = build
+        self._last: tuple[object, Any] = (object(), None)
+
+    def __call__(self, mapping: Any) -> Any:
+        last = self._last
+        if mapping is not None and last[0] is mapping:
+            return last[1]
+        built = self._build(mapping)
+        self._last = (mapping, built)
+        return built
 
 
-def _index_for(extra_phrases: Mapping[str, Iterable[str]] | None):
-    global _last_index
-    last = _last_index
-    if extra_phrases is not None and last[0] is extra_phrases:
-        return last[1]
-    index = _cached_index(tuple(sorted((k, tuple(v)) for k, v in (extra_phrases or {}).items())))
-    _last_index = (extra_phrases, index)
-    return index
+_index_for = _LastBuilt(
+    lambda extra: _cached_index(tuple(sorted((k, tuple(v)) for k, v in (extra or {}).items())))
+)
 
 
 _CLAUSE_MARKERS = frozenset(
@@ -608,14 +615,7 @@ def _keyword_table(custom: frozenset[tuple[str, str]]) -> dict[str, str]:
     return table
 
 
-def _keywords_for(keywords: Mapping[str, str] | None) -> dict[str, str]:
-    global _last_keywords
-    last = _last_keywords
-    if keywords is not None and last[0] is keywords:
-        return last[1]
-    table = _keyword_table(frozenset((keywords or {}).items()))
-    _last_keywords = (keywords, table)
-    return table
+_keywords_for = _LastBuilt(lambda keywords: _keyword_table(frozenset((keywords or {}).items())))
 
 
 def detect_intent(
